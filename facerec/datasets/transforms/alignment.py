@@ -1,0 +1,200 @@
+"""Face alignment: a similarity transform from 5 facial points to a canonical template."""
+
+from typing import Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+from facerec.registry import TRANSFORMS
+
+from .base import BaseTransform
+
+#: The 5-point template of ArcFace/insightface for 112x112 crops: left eye,
+#: right eye, nose tip, left and right mouth corners ("left" = image left).
+ARCFACE_TEMPLATE_112 = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    dtype=np.float64,
+)
+
+SizeType = Union[int, Sequence[int]]
+
+
+def _hw(size: SizeType) -> Tuple[int, int]:
+    """``(H, W)`` from an int or an ``(H, W)`` pair."""
+    if isinstance(size, int):
+        return size, size
+    h, w = size
+    return int(h), int(w)
+
+
+def get_template(output_size: SizeType = 112, template_scale: float = 1.0) -> np.ndarray:
+    """The ArcFace template placed in an output crop of any size.
+
+    The 112x112 template is scaled isotropically to fit the crop's shorter
+    side and centred; ``template_scale`` then zooms the points about the
+    crop centre (below 1 shows more context around the face).
+
+    Args:
+        output_size: Crop size, an int or ``(H, W)``.
+        template_scale: Zoom of the template about the crop centre.
+
+    Returns:
+        ``(5, 2)`` array of ``(x, y)`` points in crop pixels.
+    """
+    h, w = _hw(output_size)
+    if h <= 0 or w <= 0 or template_scale <= 0:
+        raise ValueError(f'Bad output_size {output_size} or template_scale {template_scale}')
+    ratio = min(h, w) / 112.0
+    pts = ARCFACE_TEMPLATE_112 * ratio
+    pts = pts + np.array([(w - 112.0 * ratio) / 2.0, (h - 112.0 * ratio) / 2.0])
+    centre = np.array([w / 2.0, h / 2.0])
+    return (pts - centre) * template_scale + centre
+
+
+def estimate_similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity transform mapping ``src`` points onto ``dst``.
+
+    Umeyama's closed form: the rotation, isotropic scale and translation that
+    minimise ``sum ||dst_i - (s R src_i + t)||^2`` (no reflection).
+
+    Args:
+        src: ``(N, 2)`` source points, N >= 2.
+        dst: ``(N, 2)`` target points.
+
+    Returns:
+        ``(2, 3)`` float64 matrix ``[s R | t]`` usable by ``cv2.warpAffine``.
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    if src.shape != dst.shape or src.ndim != 2 or src.shape[1] != 2 or src.shape[0] < 2:
+        raise ValueError(f'Expected two (N>=2, 2) point sets, got {src.shape} and {dst.shape}')
+    src_mean, dst_mean = src.mean(0), dst.mean(0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    src_var = (src_c**2).sum() / len(src)
+    if src_var < 1e-12:
+        raise ValueError('Source points are degenerate (all at one place)')
+    cov = dst_c.T @ src_c / len(src)
+    u, sigma, vt = np.linalg.svd(cov)
+    d = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[-1] = -1.0
+    rot = u @ np.diag(d) @ vt
+    scale = (sigma * d).sum() / src_var
+    trans = dst_mean - scale * rot @ src_mean
+    return np.hstack([scale * rot, trans[:, None]])
+
+
+def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Apply a ``(2, 3)`` affine matrix to ``(N, 2)`` points."""
+    points = np.asarray(points, dtype=np.float64)
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def center_crop_resize(
+    img: np.ndarray, output_size: SizeType, crop_ratio: float = 1.0
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Crop the centre of ``img`` (aspect of the output, ``crop_ratio`` of the
+    largest such box) and resize it to ``output_size``.
+
+    Returns:
+        The crop and the ``(2, 3)`` matrix mapping image to crop pixels.
+    """
+    out_h, out_w = _hw(output_size)
+    h, w = img.shape[:2]
+    box_scale = min(h / out_h, w / out_w) * crop_ratio
+    crop_h, crop_w = out_h * box_scale, out_w * box_scale
+    x0, y0 = (w - crop_w) / 2.0, (h - crop_h) / 2.0
+    s = 1.0 / box_scale
+    matrix = np.array([[s, 0.0, -x0 * s], [0.0, s, -y0 * s]])
+    crop = cv2.warpAffine(img, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    return crop, matrix
+
+
+@TRANSFORMS.register_module()
+class AlignFace(BaseTransform):
+    """Warp a face to the canonical 5-point template.
+
+    Uses ``results['landmarks']`` (``(5, 2)`` x, y in image pixels). Without
+    landmarks it falls back to a centre crop and resize (``fallback='center'``)
+    or raises (``fallback='error'``). Landmarks, when present, are mapped into
+    the aligned crop.
+
+    Args:
+        output_size: Crop size, int or ``(H, W)``; 112 for the ArcFace template,
+            128 also common.
+        template_scale: Zoom of the template about the crop centre.
+        fallback: ``'center'`` or ``'error'`` for samples without landmarks.
+        crop_ratio: Fraction of the image the centre-crop fallback keeps.
+        border_mode: OpenCV border mode name for pixels outside the image.
+    """
+
+    def __init__(
+        self,
+        output_size: SizeType = 112,
+        template_scale: float = 1.0,
+        fallback: str = 'center',
+        crop_ratio: float = 1.0,
+        border_mode: str = 'constant',
+    ):
+        if fallback not in ('center', 'error'):
+            raise ValueError(f"fallback must be 'center' or 'error', got {fallback!r}")
+        modes = {'constant': cv2.BORDER_CONSTANT, 'replicate': cv2.BORDER_REPLICATE}
+        if border_mode not in modes:
+            raise ValueError(f'border_mode must be one of {list(modes)}, got {border_mode!r}')
+        self.output_size = _hw(output_size)
+        self.template_scale = template_scale
+        self.fallback = fallback
+        self.crop_ratio = crop_ratio
+        self.border_mode = border_mode
+        self._border = modes[border_mode]
+        self._template = get_template(self.output_size, template_scale)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        landmarks: Optional[np.ndarray] = results.get('landmarks')
+        out_h, out_w = self.output_size
+        if landmarks is None:
+            if self.fallback == 'error':
+                raise KeyError(f'No landmarks for {results.get("img_path", "<image>")}')
+            crop, matrix = center_crop_resize(img, self.output_size, self.crop_ratio)
+        else:
+            landmarks = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
+            if landmarks.shape[0] != len(self._template):
+                raise ValueError(
+                    f'Expected {len(self._template)} landmarks, got {landmarks.shape[0]} '
+                    f'for {results.get("img_path", "<image>")}'
+                )
+            matrix = estimate_similarity_transform(landmarks, self._template)
+            crop = cv2.warpAffine(
+                img, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=self._border
+            )
+            results['landmarks'] = transform_points(landmarks, matrix).astype(np.float32)
+        results['img'] = crop
+        results['img_shape'] = crop.shape[:2]
+        results['align_matrix'] = matrix
+        return results
+
+
+@TRANSFORMS.register_module()
+class CenterCropResize(BaseTransform):
+    """Centre-crop ``crop_ratio`` of the image and resize it to ``output_size``."""
+
+    def __init__(self, output_size: SizeType = 112, crop_ratio: float = 1.0):
+        if not 0 < crop_ratio <= 1:
+            raise ValueError(f'crop_ratio must be in (0, 1], got {crop_ratio}')
+        self.output_size = _hw(output_size)
+        self.crop_ratio = crop_ratio
+
+    def transform(self, results: dict) -> dict:
+        crop, matrix = center_crop_resize(results['img'], self.output_size, self.crop_ratio)
+        if results.get('landmarks') is not None:
+            results['landmarks'] = transform_points(results['landmarks'], matrix).astype(np.float32)
+        results['img'] = crop
+        results['img_shape'] = crop.shape[:2]
+        return results

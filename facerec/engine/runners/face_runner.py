@@ -1,0 +1,86 @@
+"""The runner of facerec: mmengine's Runner with safe checkpoint loading and CPU DDP."""
+
+import os
+import subprocess
+from typing import Dict, Optional, Union
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.dist import is_distributed
+from mmengine.runner import Runner
+from torch.nn.parallel import DistributedDataParallel
+
+from facerec.registry import MODEL_WRAPPERS, RUNNERS
+
+from .checkpoint_loading import trusted_checkpoint_loading
+
+
+@RUNNERS.register_module()
+class FaceRunner(Runner):
+    """:class:`mmengine.runner.Runner` with two changes.
+
+    - Checkpoints are loaded weights-only (``load_from``, testing), except
+      when resuming, which restores the full optimiser/scheduler state.
+    - Distributed training without CUDA uses the gloo backend and a DDP
+      wrapper without device ids, so ``torchrun ... --launcher pytorch``
+      works on CPU machines; with CUDA nothing changes (nccl).
+    """
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        with trusted_checkpoint_loading():
+            super().resume(filename, *args, **kwargs)
+
+    @staticmethod
+    def _use_cpu_dist() -> bool:
+        return not torch.cuda.is_available()
+
+    def setup_env(self, env_cfg: Dict) -> None:
+        if self._launcher != 'none' and not is_distributed() and self._use_cpu_dist():
+            dist_cfg = dict(env_cfg.get('dist_cfg', {}))
+            dist_cfg['backend'] = 'gloo'
+            init_cpu_dist(self._launcher, **dist_cfg)
+        super().setup_env(env_cfg)
+
+    def wrap_model(
+        self, model_wrapper_cfg: Optional[Dict], model: torch.nn.Module
+    ) -> Union[DistributedDataParallel, torch.nn.Module]:
+        if self.distributed and self._use_cpu_dist():
+            if model_wrapper_cfg is None:
+                model_wrapper_cfg = dict(
+                    type='MMDistributedDataParallel',
+                    broadcast_buffers=False,
+                    find_unused_parameters=self.cfg.get('find_unused_parameters', False),
+                )
+            model_wrapper_cfg = dict(model_wrapper_cfg)
+            wrapper = MODEL_WRAPPERS.get(model_wrapper_cfg.get('type', 'MMDistributedDataParallel'))
+            if isinstance(wrapper, type) and issubclass(wrapper, DistributedDataParallel):
+                model_wrapper_cfg.setdefault('device_ids', None)
+        return super().wrap_model(model_wrapper_cfg, model)
+
+
+def init_cpu_dist(launcher: str, backend: str = 'gloo', **kwargs) -> None:
+    """Initialise a CPU process group for the ``pytorch`` or ``slurm`` launcher.
+
+    Args:
+        launcher: ``'pytorch'`` (torchrun sets RANK, WORLD_SIZE, MASTER_ADDR,
+            MASTER_PORT) or ``'slurm'`` (derived from the SLURM variables).
+        backend: The torch.distributed backend.
+        **kwargs: Passed to ``torch.distributed.init_process_group``.
+    """
+    if launcher == 'slurm':
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+        if 'MASTER_ADDR' not in os.environ:
+            nodes = os.environ['SLURM_NODELIST']
+            first = subprocess.getoutput(f'scontrol show hostname {nodes} | head -n1')
+            os.environ['MASTER_ADDR'] = first
+        os.environ.setdefault('MASTER_PORT', '29500')
+    elif launcher != 'pytorch':
+        raise ValueError(f'Unsupported launcher for CPU training: {launcher!r}')
+    torch_dist.init_process_group(
+        backend=backend,
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']),
+        **kwargs,
+    )

@@ -1,0 +1,5 @@
+"""Backbones that map face images to embeddings."""
+
+from .mobilefacenet import MobileFaceNet
+
+__all__ = ['MobileFaceNet']

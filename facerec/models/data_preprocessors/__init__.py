@@ -1,0 +1,3 @@
+from .face_data_preprocessor import FaceDataPreprocessor
+
+__all__ = ['FaceDataPreprocessor']

@@ -1,0 +1,3 @@
+from .face_data_sample import FaceDataSample
+
+__all__ = ['FaceDataSample']

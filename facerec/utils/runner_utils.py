@@ -1,0 +1,44 @@
+"""Helpers the command-line tools share: building the runner, choosing the metric."""
+
+from typing import Optional
+
+from mmengine.config import Config
+
+#: ``--metric`` names and the evaluator configs they select.
+METRIC_ALIASES = {
+    'lfw': dict(type='LFWMetric'),
+}
+
+
+def build_runner(cfg: Config):
+    """Build the runner the config names (``runner_type``), :class:`FaceRunner` by default."""
+    from facerec.engine.runners import FaceRunner
+    from facerec.registry import RUNNERS
+
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return FaceRunner.from_cfg(cfg)
+
+
+def set_test_metric(cfg: Config, metric: Optional[str] = None, out: Optional[str] = None) -> None:
+    """Point ``cfg.test_evaluator`` at ``metric`` (an alias such as ``'lfw'`` or a
+    registered metric type) and ask it to write per-sample results to ``out``."""
+    if metric is not None:
+        if metric.lower() in METRIC_ALIASES:
+            evaluator = dict(METRIC_ALIASES[metric.lower()])
+        else:
+            from facerec.registry import METRICS
+
+            if METRICS.get(metric) is None:
+                raise KeyError(
+                    f'Unknown metric {metric!r}; use one of {sorted(METRIC_ALIASES)} '
+                    'or a registered metric type'
+                )
+            evaluator = dict(type=metric)
+        cfg.test_evaluator = evaluator
+    if out is not None:
+        evaluators = cfg.test_evaluator
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        for evaluator in evaluators:
+            evaluator['out_file'] = out

@@ -1,0 +1,54 @@
+import inspect
+
+import pytest
+import torch
+
+import facerec.models  # noqa: F401
+from facerec.registry import MODELS
+
+
+def registered_under(package: str):
+    names = []
+    for name, cls in sorted(MODELS.module_dict.items()):
+        if cls.__module__.startswith(package + '.') and not inspect.isabstract(cls):
+            names.append(name)
+    return names
+
+
+BACKBONES = registered_under('facerec.models.backbones')
+HEADS = registered_under('facerec.models.heads')
+
+
+def test_something_is_registered():
+    assert 'MobileFaceNet' in BACKBONES
+    assert {'AMSoftmaxHead', 'ArcFaceHead'} <= set(HEADS)
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_backbone(name):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type=name))
+    model.init_weights()
+    model.train()
+    out = model(torch.randn(2, 3, 112, 112))
+    assert out.shape == (2, model.embedding_size)
+    out.pow(2).mean().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+@pytest.mark.parametrize('name', HEADS)
+def test_head(name):
+    torch.manual_seed(0)
+    dim = 32
+    head = MODELS.build(dict(type=name, num_classes=10, in_channels=dim))
+    head.init_weights()
+    feats = torch.randn(4, dim, requires_grad=True)
+    labels = torch.tensor([0, 3, 9, 3])
+    assert head(feats).shape == (4, 10)
+    assert head(feats, labels).shape == (4, 10)
+    losses = head.loss(feats, labels)
+    loss = losses['loss_cls']
+    assert loss.dim() == 0 and torch.isfinite(loss)
+    loss.backward()
+    assert torch.isfinite(feats.grad).all()
