@@ -14,7 +14,7 @@ model = dict(head=dict(num_classes=2760))
 optim_wrapper = dict(optimizer=dict(lr=0.1))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=3, eta_min=1e-4),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=2, eta_min=1e-4),
 ]
-train_cfg = dict(max_epochs=3, val_interval=3)
+train_cfg = dict(max_epochs=2, val_interval=2)
 default_hooks = dict(logger=dict(interval=20))

@@ -10,6 +10,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from .annotation_io import load_landmark_file
+from .pipeline import build_pipeline
 
 
 class BaseIdentityDataset(BaseDataset):
@@ -42,6 +43,7 @@ class BaseIdentityDataset(BaseDataset):
         if landmark_file and data_root and not osp.isabs(landmark_file):
             landmark_file = osp.join(data_root, landmark_file)
         self.landmark_file = landmark_file
+        kwargs['pipeline'] = build_pipeline(kwargs.get('pipeline', []))
         super().__init__(data_root=data_root, **kwargs)
 
     @property

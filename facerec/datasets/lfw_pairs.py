@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 from facerec.registry import DATASETS
 
 from .annotation_io import AnnotationError, load_landmark_file, load_pairs_file
+from .pipeline import build_pipeline
 
 
 @DATASETS.register_module()
@@ -25,6 +26,8 @@ class LFWPairs(BaseDataset):
         landmark_file: Optional 5-point landmarks in the sphereface format
             (``Name/Name_0001.jpg x1 y1 ... x5 y5``); must cover every image.
         img_suffix: Extension of the image files.
+        pairs_per_fold: Keep only the first N matched and first N mismatched
+            pairs of every fold (a quick, still balanced subset); None keeps all.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
@@ -35,8 +38,12 @@ class LFWPairs(BaseDataset):
         data_prefix: Union[str, dict] = 'lfw-deepfunneled',
         landmark_file: Optional[str] = None,
         img_suffix: str = '.jpg',
+        pairs_per_fold: Optional[int] = None,
         **kwargs,
     ):
+        if pairs_per_fold is not None and pairs_per_fold <= 0:
+            raise ValueError(f'pairs_per_fold must be positive, got {pairs_per_fold}')
+        self.pairs_per_fold = pairs_per_fold
         if landmark_file and data_root and not osp.isabs(landmark_file):
             landmark_file = osp.join(data_root, landmark_file)
         self.landmark_file = landmark_file
@@ -44,14 +51,27 @@ class LFWPairs(BaseDataset):
         if isinstance(data_prefix, str):
             data_prefix = dict(img_path=data_prefix)
         kwargs.setdefault('test_mode', True)
+        kwargs['pipeline'] = build_pipeline(kwargs.get('pipeline', []))
         super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
     def image_key(self, name: str, number: int) -> str:
         """Path of an LFW image relative to the image folder."""
         return f'{name}/{name}_{number:04d}{self.img_suffix}'
 
+    def _subset(self, pairs: List[dict]) -> List[dict]:
+        kept: Dict[Tuple[int, bool], int] = {}
+        subset = []
+        for pair in pairs:
+            key = (pair['fold'], pair['is_same'])
+            if kept.get(key, 0) < self.pairs_per_fold:
+                kept[key] = kept.get(key, 0) + 1
+                subset.append(pair)
+        return subset
+
     def load_data_list(self) -> List[dict]:
         pairs, num_folds = load_pairs_file(self.ann_file)
+        if self.pairs_per_fold is not None:
+            pairs = self._subset(pairs)
         img_root = self.data_prefix.get('img_path', '') or self.data_root
         if not osp.isdir(img_root):
             raise FileNotFoundError(f'LFW image folder not found: {img_root}')

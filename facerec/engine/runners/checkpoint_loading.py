@@ -31,9 +31,31 @@ def _numpy_safe_globals() -> List:
     return items
 
 
+_HISTORY_BUFFER_STATISTICS = frozenset({'min', 'max', 'mean', 'current'})
+
+
+def _history_buffer_getattr(obj, name: str):
+    """``getattr`` restricted to the statistics methods of :class:`HistoryBuffer`.
+
+    mmengine pickles a HistoryBuffer's statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``; any other use of ``getattr`` inside a
+    checkpoint is refused.
+    """
+    if obj is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'getattr({obj!r}, {name!r}) is not allowed in a weights-only checkpoint'
+    )
+
+
 def safe_checkpoint_globals() -> List:
     """Classes and functions a weights-only load of an mmengine checkpoint may build."""
-    return [HistoryBuffer, *_numpy_safe_globals()]
+    return [
+        HistoryBuffer,
+        (_history_buffer_getattr, 'builtins.getattr'),
+        (_history_buffer_getattr, '__builtin__.getattr'),
+        *_numpy_safe_globals(),
+    ]
 
 
 @contextlib.contextmanager

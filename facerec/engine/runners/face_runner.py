@@ -10,6 +10,7 @@ from mmengine.dist import is_distributed
 from mmengine.runner import Runner
 from torch.nn.parallel import DistributedDataParallel
 
+import facerec.fileio  # noqa: F401 (registers the 'atomic_local' checkpoint backend)
 from facerec.registry import MODEL_WRAPPERS, RUNNERS
 
 from .checkpoint_loading import trusted_checkpoint_loading

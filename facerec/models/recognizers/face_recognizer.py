@@ -39,6 +39,9 @@ class FaceRecognizer(BaseModel):
     ):
         if data_preprocessor is None:
             data_preprocessor = dict(type='FaceDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            # Built here so facerec's registry is used whatever the default scope.
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head) if head is not None else None

@@ -1,0 +1,92 @@
+import copy
+import pickle
+import re
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+
+from facerec.engine.runners import FaceRunner
+
+
+class Opaque:
+    def __init__(self, value):
+        self.value = value
+
+
+def make_runner(cfg: dict, name: str) -> FaceRunner:
+    cfg = Config(copy.deepcopy(cfg))
+    cfg.experiment_name = name
+    return FaceRunner.from_cfg(cfg)
+
+
+def test_train_checkpoint_and_resume_reproduce_uninterrupted_run(
+    lfw_like, identity_folder, tmp_path, make_tiny_config
+):
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'a', max_epochs=2)
+    runner = make_runner(cfg, 'full')
+    runner.train()
+    ckpt1, ckpt2 = tmp_path / 'a' / 'epoch_1.pth', tmp_path / 'a' / 'epoch_2.pth'
+    assert ckpt1.is_file() and ckpt2.is_file()
+    assert (tmp_path / 'a' / 'last_checkpoint').read_text().strip() == str(ckpt2)
+    full = torch.load(ckpt2, weights_only=False)
+    assert full['meta']['iter'] == 8 and full['meta']['epoch'] == 2
+
+    # A second run resumes from the epoch-1 checkpoint of the first.
+    cfg_b = make_tiny_config(lfw_like, identity_folder, tmp_path / 'b', max_epochs=2)
+    cfg_b.update(resume=True, load_from=str(ckpt1))
+    resumed = make_runner(cfg_b, 'resumed')
+    seen = {}
+
+    class Capture(Hook):
+        def before_train(self, runner):  # runs after the checkpoint is restored
+            seen['iter'], seen['epoch'] = runner.iter, runner.epoch
+            seen['optimizer'] = copy.deepcopy(runner.optim_wrapper.optimizer.state_dict())
+            seen['scheduler'] = runner.param_schedulers[0].last_step
+
+    resumed.register_hook(Capture())
+    resumed.train()
+    half = torch.load(ckpt1, weights_only=False)
+    assert seen['iter'] == 4 and seen['epoch'] == 1
+    for k, v in half['optimizer']['state'].items():
+        assert torch.equal(seen['optimizer']['state'][k]['momentum_buffer'], v['momentum_buffer'])
+    assert seen['scheduler'] == half['param_schedulers'][0]['last_step'] == 1
+    # Same data order, same optimiser and scheduler state: the same final weights.
+    final = torch.load(tmp_path / 'b' / 'epoch_2.pth', weights_only=False)
+    for k, v in full['state_dict'].items():
+        assert torch.allclose(final['state_dict'][k], v, atol=1e-6), k
+    assert final['param_schedulers'] == full['param_schedulers']
+    assert final['meta']['iter'] == full['meta']['iter'] == 8
+
+
+def test_load_from_is_weights_only(lfw_like, identity_folder, tmp_path, make_tiny_config):
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'w', max_epochs=1)
+    runner = make_runner(cfg, 'source')
+    runner.train()
+    ckpt = tmp_path / 'w' / 'epoch_1.pth'
+
+    cfg_t = make_tiny_config(lfw_like, identity_folder, tmp_path / 't')
+    cfg_t['load_from'] = str(ckpt)
+    tester = make_runner(cfg_t, 'tester')
+    metrics = tester.test()
+    assert set(metrics) >= {'lfw/accuracy', 'lfw/auc', 'lfw/threshold'}
+    saved = torch.load(ckpt, weights_only=False)['state_dict']
+    for k, v in tester.model.state_dict().items():
+        assert torch.equal(v, saved[k]), k
+
+    # A checkpoint carrying code is refused on the load_from path...
+    evil = torch.load(ckpt, weights_only=False)
+    evil['meta']['payload'] = Opaque(1)  # stands in for any object that is not weights
+    torch.save(evil, tmp_path / 'evil.pth')
+    cfg_e = make_tiny_config(lfw_like, identity_folder, tmp_path / 'e')
+    cfg_e['load_from'] = str(tmp_path / 'evil.pth')
+    with pytest.raises(pickle.UnpicklingError, match=re.escape(str(tmp_path / 'evil.pth'))):
+        make_runner(cfg_e, 'evil').test()
+
+
+def test_num_classes_check(lfw_like, identity_folder, tmp_path, make_tiny_config):
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'n', max_epochs=1)
+    cfg['model']['head']['num_classes'] = 3
+    with pytest.raises(ValueError, match=r'num_classes=3 but the training set .* has 4 identities'):
+        make_runner(cfg, 'num_classes').train()

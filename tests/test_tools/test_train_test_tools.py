@@ -1,0 +1,234 @@
+"""End-to-end runs of tools/train.py and tools/test.py in fresh processes."""
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from mmengine.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(args, cwd=REPO, timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def write_config(cfg: dict, path: Path) -> Path:
+    Config(cfg).dump(str(path))
+    return path
+
+
+@pytest.fixture
+def tiny_cfg_file(lfw_like, identity_folder, tmp_path, make_tiny_config):
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'work', max_epochs=1)
+    return write_config(cfg, tmp_path / 'tiny.py')
+
+
+def test_train_resume_and_test_lfw(tiny_cfg_file, tmp_path):
+    work = tmp_path / 'work'
+    code, out = run(['tools/train.py', str(tiny_cfg_file), '--work-dir', str(work)])
+    assert code == 0, out
+    assert (work / 'epoch_1.pth').is_file()
+    assert any(work.rglob('events.out.tfevents*')), 'no TensorBoard event file'
+    assert any(work.glob('*/tiny.py')) or (work / 'tiny.py').is_file()  # resolved config dumped
+
+    # Resume (no CKPT: the latest of the work dir) and train one more epoch.
+    code, out = run(
+        [
+            'tools/train.py',
+            str(tiny_cfg_file),
+            '--work-dir',
+            str(work),
+            '--resume',
+            '--cfg-options',
+            'train_cfg.max_epochs=2',
+            'train_cfg.val_interval=2',
+        ]
+    )
+    assert code == 0, out
+    assert 'resumed epoch: 1, iter: 4' in out
+    assert (work / 'epoch_2.pth').is_file()
+
+    scores = tmp_path / 'scores.csv'
+    code, out = run(
+        [
+            'tools/test.py',
+            str(tiny_cfg_file),
+            str(work / 'epoch_2.pth'),
+            '--metric',
+            'lfw',
+            '--out',
+            str(scores),
+            '--work-dir',
+            str(tmp_path / 'test'),
+        ]
+    )
+    assert code == 0, out
+    for key in (
+        'Accuracy/Val_same_accuracy mean:',
+        'Accuracy/Val_diff_accuracy mean:',
+        'Accuracy/Val_accuracy mean:',
+        'Accuracy/Val_accuracy std dev:',
+        'AUC:',
+        'Estimated threshold:',
+    ):
+        assert key in out
+    with open(scores) as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ['fold', 'name1', 'idx1', 'name2', 'idx2', 'is_same', 'score']
+    assert len(rows) == 40
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score([int(r['is_same']) for r in rows], [float(r['score']) for r in rows])
+    printed = float(re.search(r'AUC: ([0-9.]+)', out).group(1))
+    assert printed == pytest.approx(auc, abs=5e-5)
+
+
+def test_yaml_config_and_cfg_options(lfw_like, identity_folder, tmp_path, make_tiny_config):
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'work', max_epochs=1)
+    path = tmp_path / 'tiny.yml'
+    with open(path, 'w') as f:
+        yaml.safe_dump(cfg, f)
+    code, out = run(
+        [
+            'tools/train.py',
+            str(path),
+            '--cfg-options',
+            'model.head.s=16.0',
+            'train_cfg.val_interval=5',
+        ]
+    )
+    assert code == 0, out
+    dumped = Config.fromfile(str(tmp_path / 'work' / 'tiny.yml'))
+    assert dumped.model.head.s == 16.0
+    assert (tmp_path / 'work' / 'epoch_1.pth').is_file()
+
+
+def test_unknown_type_and_missing_checkpoint_errors(tiny_cfg_file, tmp_path):
+    code, out = run(
+        ['tools/train.py', str(tiny_cfg_file), '--cfg-options', 'model.backbone.type=NoSuchNet']
+    )
+    assert code != 0 and 'NoSuchNet is not in the' in out
+    code, out = run(['tools/test.py', str(tiny_cfg_file), str(tmp_path / 'missing.pth')])
+    assert code != 0 and 'missing.pth' in out
+    code, out = run(
+        ['tools/test.py', str(tiny_cfg_file), str(tmp_path / 'x.pth'), '--metric', 'nope']
+    )
+    assert code != 0 and "Unknown metric 'nope'" in out
+
+
+def test_torchrun_two_processes_on_cpu(lfw_like, identity_folder, tmp_path, make_tiny_config):
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'work', max_epochs=1)
+    cfg['train_cfg']['val_interval'] = 1
+    path = write_config(cfg, tmp_path / 'tiny_dist.py')
+    code, out = run(
+        [
+            '-m',
+            'torch.distributed.run',
+            '--nproc_per_node=2',
+            '--master_port=29571',
+            'tools/train.py',
+            str(path),
+            '--launcher',
+            'pytorch',
+        ],
+        timeout=400,
+    )
+    assert code == 0, out[-5000:]
+    assert 'Distributed launcher: pytorch' in out and 'Distributed training: True' in out
+    assert re.search(r"backend='gloo'|gloo", out)
+    # 16 images, batch 4 per process, 2 processes: 2 iterations per epoch.
+    assert re.search(r'Epoch\(train\) \[1\]\[2/2\]', out)
+    assert (tmp_path / 'work' / 'epoch_1.pth').is_file()
+    assert 'lfw/accuracy' in out
+
+
+def _protocol_by_brute_force(scores, same, folds):
+    """The 10-fold protocol written the slow, obvious way."""
+    accs, sames, diffs, thrs = [], [], [], []
+    for k in np.unique(folds):
+        tr, te = folds != k, folds == k
+        s = np.unique(scores[tr])
+        cands = np.concatenate([[s[0] - 1], (s[:-1] + s[1:]) / 2, [s[-1] + 1]])
+        acc = [((scores[tr] > t) == same[tr]).mean() for t in cands]
+        t = cands[int(np.argmax(acc))]
+        pred = scores[te] > t
+        accs.append((pred == same[te]).mean())
+        sames.append(pred[same[te]].mean())
+        diffs.append((~pred[~same[te]]).mean())
+        thrs.append(t)
+    return dict(
+        same=np.mean(sames),
+        diff=np.mean(diffs),
+        acc=np.mean(accs),
+        std=np.std(accs),
+        thr=np.mean(thrs),
+    )
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_full_lfw_numbers_match_recomputation_from_csv(data_root, tmp_path):
+    """tools/test.py on all 6000 pairs; its printed numbers equal a brute-force
+    recomputation of the protocol and scikit-learn's AUC from the written CSV."""
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    from facerec.registry import MODELS
+    from facerec.utils import register_all_modules
+
+    register_all_modules()
+    cfg = Config.fromfile(str(REPO / 'configs' / 'mobilefacenet_celeba_quick.py'))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    ckpt = tmp_path / 'init.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    scores_csv = tmp_path / 's.csv'
+    env_root = str(data_root)
+    code, out = run(
+        [
+            'tools/test.py',
+            'configs/mobilefacenet_celeba_quick.py',
+            str(ckpt),
+            '--metric',
+            'lfw',
+            '--out',
+            str(scores_csv),
+            '--work-dir',
+            str(tmp_path / 'w'),
+            '--cfg-options',
+            'model.test_cfg.flip=False',
+            f'test_dataloader.dataset.data_root={env_root}/lfw',
+        ],
+        timeout=900,
+    )
+    assert code == 0, out[-5000:]
+    with open(scores_csv) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6000
+    scores = np.array([float(r['score']) for r in rows])
+    same = np.array([r['is_same'] == '1' for r in rows])
+    folds = np.array([int(r['fold']) for r in rows])
+    assert np.bincount(folds).tolist() == [600] * 10 and same.sum() == 3000
+    expected = _protocol_by_brute_force(scores, same, folds)
+
+    def printed(label):
+        return float(re.search(re.escape(label) + r' (-?[0-9.]+)', out).group(1))
+
+    assert printed('Accuracy/Val_same_accuracy mean:') == pytest.approx(expected['same'], abs=5e-5)
+    assert printed('Accuracy/Val_diff_accuracy mean:') == pytest.approx(expected['diff'], abs=5e-5)
+    assert printed('Accuracy/Val_accuracy mean:') == pytest.approx(expected['acc'], abs=5e-5)
+    assert printed('Accuracy/Val_accuracy std dev:') == pytest.approx(expected['std'], abs=5e-5)
+    assert printed('Estimated threshold:') == pytest.approx(expected['thr'], abs=5e-5)
+    assert printed('AUC:') == pytest.approx(roc_auc_score(same, scores), abs=5e-5)
