@@ -2,7 +2,15 @@ import pytest
 from mmengine.registry import MODELS as MMENGINE_MODELS
 
 from facerec import registry
-from facerec.registry import DATASETS, HOOKS, METRICS, MODELS, RUNNERS, TRANSFORMS
+from facerec.registry import (
+    DATASETS,
+    HOOKS,
+    METRICS,
+    MODELS,
+    OPTIM_WRAPPERS,
+    RUNNERS,
+    TRANSFORMS,
+)
 
 #: The names the configs and tools use; a renamed class fails here first.
 EXPECTED = {
@@ -26,6 +34,7 @@ EXPECTED = {
     METRICS: ['LFWMetric'],
     HOOKS: ['NumClassesCheckHook', 'ProgressBarHook'],
     RUNNERS: ['FaceRunner'],
+    OPTIM_WRAPPERS: ['AutocastOptimWrapper'],
 }
 
 

@@ -104,28 +104,21 @@ def load_pairs_file(path: str) -> Tuple[List[dict], int]:
         is_same = pos < per_fold
         fields = line.split()
         if is_same:
-            if len(fields) != 3:
-                raise AnnotationError(
-                    path, lineno, f'expected a matched pair "name n1 n2", got {line!r}'
-                )
-            name1, name2 = fields[0], fields[0]
-            idx1 = parse_int(path, lineno, fields[1], 'image number')
-            idx2 = parse_int(path, lineno, fields[2], 'image number')
-        else:
-            if len(fields) != 4:
-                raise AnnotationError(
-                    path, lineno, f'expected a mismatched pair "name1 n1 name2 n2", got {line!r}'
-                )
-            name1, name2 = fields[0], fields[2]
-            idx1 = parse_int(path, lineno, fields[1], 'image number')
-            idx2 = parse_int(path, lineno, fields[3], 'image number')
+            fields.insert(2, fields[0])  # "name n1 n2" reads as "name n1 name n2"
+        if len(fields) != 4:
+            kind = (
+                'a matched pair "name n1 n2"'
+                if is_same
+                else ('a mismatched pair "name1 n1 name2 n2"')
+            )
+            raise AnnotationError(path, lineno, f'expected {kind}, got {line!r}')
         pairs.append(
             dict(
                 fold=fold,
-                name1=name1,
-                idx1=idx1,
-                name2=name2,
-                idx2=idx2,
+                name1=fields[0],
+                idx1=parse_int(path, lineno, fields[1], 'image number'),
+                name2=fields[2],
+                idx2=parse_int(path, lineno, fields[3], 'image number'),
                 is_same=is_same,
                 lineno=lineno,
             )

@@ -42,3 +42,16 @@ def set_test_metric(cfg: Config, metric: Optional[str] = None, out: Optional[str
             evaluators = [evaluators]
         for evaluator in evaluators:
             evaluator['out_file'] = out
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch the config to mixed precision: mmengine's ``AmpOptimWrapper`` (fp16,
+    dynamic loss scale) on a GPU, :class:`AutocastOptimWrapper` (bfloat16) on CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')

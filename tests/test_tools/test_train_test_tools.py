@@ -103,6 +103,7 @@ def test_yaml_config_and_cfg_options(lfw_like, identity_folder, tmp_path, make_t
         [
             'tools/train.py',
             str(path),
+            '--amp',
             '--cfg-options',
             'model.head.s=16.0',
             'train_cfg.val_interval=5',
@@ -111,6 +112,10 @@ def test_yaml_config_and_cfg_options(lfw_like, identity_folder, tmp_path, make_t
     assert code == 0, out
     dumped = Config.fromfile(str(tmp_path / 'work' / 'tiny.yml'))
     assert dumped.model.head.s == 16.0
+    import torch
+
+    amp_type = 'AmpOptimWrapper' if torch.cuda.is_available() else 'AutocastOptimWrapper'
+    assert dumped.optim_wrapper.type == amp_type
     assert (tmp_path / 'work' / 'epoch_1.pth').is_file()
 
 
