@@ -27,6 +27,13 @@ class FaceRunner(Runner):
       works on CPU machines; with CUDA nothing changes (nccl).
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.distributed:
+            self.logger.info(
+                f'Distributed backend: {torch_dist.get_backend()}, world size: {self.world_size}'
+            )
+
     def resume(self, filename: str, *args, **kwargs) -> None:
         with trusted_checkpoint_loading():
             super().resume(filename, *args, **kwargs)
