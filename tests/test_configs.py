@@ -31,7 +31,8 @@ def test_config_builds(path):
     assert cfg.default_scope == 'facerec'
     assert RUNNERS.get(cfg.runner_type) is not None
     model = MODELS.build(cfg.model)
-    assert model.head.num_classes == cfg.model.head.num_classes
+    if 'head' in cfg.model:
+        assert model.head.num_classes == cfg.model.head.num_classes
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(key)
         assert DATASETS.get(loader.dataset.type) is not None

@@ -7,6 +7,8 @@ from mmengine.config import Config
 #: ``--metric`` names and the evaluator configs they select.
 METRIC_ALIASES = {
     'lfw': dict(type='LFWMetric'),
+    'rmse': dict(type='LandmarksMetric'),
+    'landmarks': dict(type='LandmarksMetric'),
 }
 
 

@@ -2,6 +2,8 @@ import inspect
 
 import pytest
 import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
 
 import facerec.models  # noqa: F401
 from facerec.registry import MODELS
@@ -17,6 +19,11 @@ def registered_under(package: str):
 
 BACKBONES = registered_under('facerec.models.backbones')
 HEADS = registered_under('facerec.models.heads')
+LANDMARK_BACKBONES = [
+    name
+    for name in registered_under('facerec.models.landmarks')
+    if issubclass(MODELS.get(name), nn.Module) and not issubclass(MODELS.get(name), BaseModel)
+]
 
 
 def test_something_is_registered():
@@ -52,3 +59,21 @@ def test_head(name):
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()
     assert torch.isfinite(feats.grad).all()
+
+
+def test_landmark_backbones_are_registered():
+    assert 'LandNet' in LANDMARK_BACKBONES
+    assert 'LandmarkRegressor' not in LANDMARK_BACKBONES
+
+
+@pytest.mark.parametrize('name', LANDMARK_BACKBONES)
+def test_landmark_backbone(name):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type=name))
+    model.init_weights()
+    model.train()
+    out = model(torch.randn(2, 3, 48, 48))
+    assert out.shape == (2, model.num_points, 2)
+    out.pow(2).mean().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)

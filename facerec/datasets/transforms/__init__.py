@@ -7,7 +7,18 @@ from .alignment import (
     transform_points,
 )
 from .base import BaseTransform
+from .face_box import BoxFromLandmarks, FixedFaceBox
 from .formatting import PackFaceInputs
+from .landmark_transforms import (
+    CropFaceBox,
+    RandomBlur,
+    RandomBoxJitter,
+    RandomRotateFace,
+    crop_box,
+    expand_box,
+    landmark_box,
+)
+from .landmarks_from_model import LandmarksFromModel
 from .loading import LoadImageFromFile, read_image
 from .processing import RandomFlip
 
@@ -15,12 +26,22 @@ __all__ = [
     'ARCFACE_TEMPLATE_112',
     'AlignFace',
     'BaseTransform',
+    'BoxFromLandmarks',
     'CenterCropResize',
+    'CropFaceBox',
+    'FixedFaceBox',
+    'LandmarksFromModel',
     'LoadImageFromFile',
     'PackFaceInputs',
+    'RandomBlur',
+    'RandomBoxJitter',
     'RandomFlip',
+    'RandomRotateFace',
+    'crop_box',
     'estimate_similarity_transform',
+    'expand_box',
     'get_template',
+    'landmark_box',
     'read_image',
     'transform_points',
 ]

@@ -1,5 +1,6 @@
 """Metrics registered in ``facerec.registry.METRICS``."""
 
+from .landmarks_metric import LandmarksMetric
 from .lfw_metric import LFWMetric
 
-__all__ = ['LFWMetric']
+__all__ = ['LFWMetric', 'LandmarksMetric']

@@ -2,5 +2,6 @@
 
 from .cross_entropy_loss import CrossEntropyLoss
 from .focal_loss import FocalLoss
+from .wing_loss import L1Loss, MSELoss, WingLoss
 
-__all__ = ['CrossEntropyLoss', 'FocalLoss']
+__all__ = ['CrossEntropyLoss', 'FocalLoss', 'WingLoss', 'L1Loss', 'MSELoss']

@@ -1,0 +1,203 @@
+"""LandNet: a small convolutional regressor of facial landmarks.
+
+The network follows the idea of the landmark regressor of the OpenVINO training_extensions face
+toolkit: a plain stack of 3x3 convolutions with batch norm and PReLU, max pooling after each
+stage, and a small head that regresses the coordinates of a few points on a low resolution face
+crop (48x48 by default).
+"""
+
+import numbers
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from facerec.registry import MODELS
+
+__all__ = ['LandNet']
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_size(input_size: Union[int, Sequence[int]], divisor: int) -> Tuple[int, int]:
+    """Validate ``input_size`` and return it as ``(height, width)``.
+
+    Args:
+        input_size: An int (square input) or a ``(height, width)`` pair of ints.
+        divisor: The total stride of the network; every side must be a positive multiple of it.
+
+    Returns:
+        tuple[int, int]: The input size as ``(height, width)``.
+
+    Raises:
+        ValueError: If the size is malformed, not positive or not divisible by ``divisor``.
+    """
+    if _is_int(input_size):
+        size = (int(input_size), int(input_size))
+    elif (
+        isinstance(input_size, (tuple, list))
+        and len(input_size) == 2
+        and all(_is_int(v) for v in input_size)
+    ):
+        size = (int(input_size[0]), int(input_size[1]))
+    else:
+        raise ValueError(
+            f'input_size must be an int or a (height, width) pair of ints, got {input_size!r}'
+        )
+    if any(v <= 0 or v % divisor != 0 for v in size):
+        raise ValueError(
+            f'input_size must be positive and divisible by the total stride {divisor} of the '
+            f'network (e.g. 48 or 64), got {input_size!r}'
+        )
+    return size
+
+
+class ConvBNPReLU(nn.Sequential):
+    """A 3x3 convolution (padding 1, no bias), batch norm and a per-channel PReLU.
+
+    Args:
+        in_channels: Input channels.
+        out_channels: Output channels.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.PReLU(out_channels),
+        )
+
+
+@MODELS.register_module()
+class LandNet(BaseModule):
+    """Regress ``num_points`` facial landmarks from a small face crop.
+
+    Layout: ``len(channels)`` stages, stage ``i`` being ``num_convs[i]`` blocks of 3x3
+    convolution + batch norm + PReLU with ``channels[i]`` outputs followed by a 2x2 max pooling,
+    so the feature map is ``input_size / 2 ** len(channels)`` (3x3 for the default 48x48 input).
+    The head is a global depthwise convolution (a per-channel learned weighting of the whole map)
+    with batch norm, a fully connected layer of ``hidden_channels`` with PReLU and a fully
+    connected layer to ``num_points * 2`` values passed through a sigmoid.
+
+    The output coordinates are normalised to the input image: ``x / W`` and ``y / H``, each in
+    ``[0, 1]``. With the defaults the network has about 153k parameters.
+
+    Args:
+        num_points: Number of landmarks. Defaults to 5.
+        input_size: Input image size, an int (square) or ``(height, width)``. Every side must be
+            divisible by ``2 ** len(channels)``. Defaults to 48.
+        channels: Output channels of each stage. Defaults to ``(16, 32, 64, 128)``.
+        num_convs: Number of convolution blocks of each stage, same length as ``channels``.
+            Defaults to ``(1, 1, 2, 1)``.
+        hidden_channels: Width of the hidden fully connected layer of the head. Defaults to 128.
+        init_cfg: Initialisation config, for example
+            ``dict(type='Pretrained', checkpoint=...)``. Defaults to None, which uses the
+            initialisation of :meth:`init_weights`.
+    """
+
+    def __init__(
+        self,
+        num_points: int = 5,
+        input_size: Union[int, Tuple[int, int]] = 48,
+        channels: Sequence[int] = (16, 32, 64, 128),
+        num_convs: Sequence[int] = (1, 1, 2, 1),
+        hidden_channels: int = 128,
+        init_cfg: Optional[Union[dict, List[dict]]] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        for name, value in (('num_points', num_points), ('hidden_channels', hidden_channels)):
+            if not _is_int(value) or value <= 0:
+                raise ValueError(f'{name} must be a positive int, got {value!r}')
+        for name, values in (('channels', channels), ('num_convs', num_convs)):
+            if (
+                not isinstance(values, (tuple, list))
+                or len(values) == 0
+                or not all(_is_int(v) and v > 0 for v in values)
+            ):
+                raise ValueError(
+                    f'{name} must be a non-empty sequence of positive ints, got {values!r}'
+                )
+        if len(channels) != len(num_convs):
+            raise ValueError(
+                f'channels and num_convs must have the same length, got {len(channels)} '
+                f'and {len(num_convs)}'
+            )
+        self.num_points = int(num_points)
+        self.channels = tuple(int(c) for c in channels)
+        self.num_convs = tuple(int(n) for n in num_convs)
+        self.hidden_channels = int(hidden_channels)
+        total_stride = 2 ** len(self.channels)
+        self.input_size = _check_size(input_size, total_stride)
+
+        stages = []
+        in_channels = 3
+        for out_channels, repeats in zip(self.channels, self.num_convs):
+            blocks: List[nn.Module] = []
+            for _ in range(repeats):
+                blocks.append(ConvBNPReLU(in_channels, out_channels))
+                in_channels = out_channels
+            blocks.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+
+        map_size = (self.input_size[0] // total_stride, self.input_size[1] // total_stride)
+        self.gdc = nn.Sequential(
+            nn.Conv2d(in_channels, in_channels, map_size, groups=in_channels, bias=False),
+            nn.BatchNorm2d(in_channels),
+        )
+        self.fc = nn.Sequential(
+            nn.Linear(in_channels, self.hidden_channels),
+            nn.PReLU(self.hidden_channels),
+        )
+        self.regressor = nn.Linear(self.hidden_channels, self.num_points * 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Predict the landmarks of a batch of face crops.
+
+        Args:
+            x: Normalised images of shape ``(N, 3, H, W)`` with ``(H, W)`` equal to
+                ``input_size``.
+
+        Returns:
+            torch.Tensor: Landmarks of shape ``(N, num_points, 2)`` as ``(x / W, y / H)``, each
+            in ``[0, 1]``.
+        """
+        if x.dim() != 4 or x.shape[1] != 3 or tuple(x.shape[-2:]) != self.input_size:
+            raise ValueError(
+                f'LandNet expects input of shape (N, 3, {self.input_size[0]}, '
+                f'{self.input_size[1]}), got {tuple(x.shape)}'
+            )
+        x = self.stages(x)
+        x = self.gdc(x).flatten(1)
+        x = self.regressor(self.fc(x))
+        return torch.sigmoid(x).view(-1, self.num_points, 2)
+
+    def init_weights(self) -> None:
+        """Initialise the weights.
+
+        When ``init_cfg`` is set the mmengine initialisation is used. Otherwise convolutions get
+        Kaiming normal weights (fan_out), batch norms unit weights and zero biases, the hidden
+        fully connected layer Kaiming normal weights (fan_in) and zero biases, and the last layer
+        small normal weights (std 0.01) and zero biases, so every point starts near the image
+        centre.
+        """
+        if self.init_cfg:
+            super().init_weights()
+            return
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, mode='fan_in', nonlinearity='relu')
+                nn.init.zeros_(m.bias)
+        nn.init.normal_(self.regressor.weight, std=0.01)
+        nn.init.zeros_(self.regressor.bias)
+        self._is_init = True
