@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
+from facerec import registry
 from facerec.registry import DATASETS, HOOKS, METRICS, MODELS, RUNNERS, TRANSFORMS
 from facerec.utils import register_all_modules
 
@@ -42,6 +43,14 @@ def test_config_builds(path):
         assert METRICS.get(evaluator.type) is not None
     for hook in cfg.custom_hooks:
         assert HOOKS.get(hook.type) is not None
+
+
+@pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.name)
+def test_every_type_named_by_a_config_is_registered(path):
+    register_all_modules()
+    registries = [getattr(registry, name) for name in registry.__all__]
+    for name in iter_types(Config.fromfile(str(path)).to_dict()):
+        assert any(r.get(name) is not None for r in registries), name
 
 
 def test_reference_recipe_values():
