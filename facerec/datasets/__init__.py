@@ -4,7 +4,19 @@ from .celeba_identities import CELEBA_ALIGNED_MEAN_LANDMARKS, CelebAIdentities
 from .image_folder_identities import ImageFolderIdentities
 from .landmark_datasets import BaseLandmarkDataset, CelebALandmarks, NDGLandmarks, VGGFace2Landmarks
 from .lfw_pairs import LFWPairs
+from .list_identities import FaceListIdentities
+from .recordio import (
+    InsightFaceRecordIO,
+    IRHeader,
+    RecordIOError,
+    RecordIOReader,
+    RecordIOWriter,
+    write_recordio,
+)
+from .samplers import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
+from .verification_bin import UnsafePickleError, VerificationBin, load_verification_bin
+from .vggface2 import VGGFace2
 
 __all__ = [
     'BaseLandmarkDataset',
@@ -17,6 +29,18 @@ __all__ = [
     'CelebAIdentities',
     'ImageFolderIdentities',
     'LFWPairs',
+    'IdentityBalancedSampler',  # noqa: F405
     'load_landmark_file',
     'load_pairs_file',
+    'FaceListIdentities',
+    'InsightFaceRecordIO',
+    'IRHeader',
+    'RecordIOError',
+    'RecordIOReader',
+    'RecordIOWriter',
+    'write_recordio',
+    'UnsafePickleError',
+    'VerificationBin',
+    'load_verification_bin',
+    'VGGFace2',
 ]

@@ -9,6 +9,7 @@ METRIC_ALIASES = {
     'lfw': dict(type='LFWMetric'),
     'rmse': dict(type='LandmarksMetric'),
     'landmarks': dict(type='LandmarksMetric'),
+    'ident': dict(type='IdentificationMetric'),
 }
 
 

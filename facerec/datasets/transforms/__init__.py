@@ -6,6 +6,7 @@ from .alignment import (
     get_template,
     transform_points,
 )
+from .augmentations import ColorJitter, FaceCutOut, RandomRotation
 from .base import BaseTransform
 from .face_box import BoxFromLandmarks, FixedFaceBox
 from .formatting import PackFaceInputs
@@ -27,6 +28,9 @@ __all__ = [
     'AlignFace',
     'BaseTransform',
     'BoxFromLandmarks',
+    'ColorJitter',
+    'FaceCutOut',
+    'RandomRotation',
     'CenterCropResize',
     'CropFaceBox',
     'FixedFaceBox',

@@ -1,5 +1,14 @@
 """Pure numpy evaluation functions."""
 
+from .identification import (
+    DISTRACTOR_LABEL,
+    cosine_similarity_matrix,
+    evaluate_identification,
+    far_metric_name,
+    mate_ranks,
+    split_gallery_probe,
+    tar_at_far,
+)
 from .landmarks import evaluate_landmarks, landmark_errors
 from .verification import best_threshold, cosine_similarity, evaluate_verification, roc_auc
 
@@ -10,4 +19,11 @@ __all__ = [
     'roc_auc',
     'landmark_errors',
     'evaluate_landmarks',
+    'DISTRACTOR_LABEL',
+    'cosine_similarity_matrix',
+    'evaluate_identification',
+    'far_metric_name',
+    'mate_ranks',
+    'split_gallery_probe',
+    'tar_at_far',
 ]

@@ -2,6 +2,16 @@
 
 from .am_softmax_head import AMSoftmaxHead
 from .arcface_head import ArcFaceHead
+from .curricularface_head import CurricularFaceHead
+from .linear_head import LinearHead
 from .margin_head import MarginHead
+from .sphereface_head import SphereFaceHead
 
-__all__ = ['MarginHead', 'AMSoftmaxHead', 'ArcFaceHead']
+__all__ = [
+    'MarginHead',
+    'AMSoftmaxHead',
+    'ArcFaceHead',
+    'SphereFaceHead',
+    'CurricularFaceHead',
+    'LinearHead',
+]

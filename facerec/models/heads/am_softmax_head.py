@@ -24,6 +24,10 @@ class AMSoftmaxHead(MarginHead):
             Defaults to ``dict(type='CrossEntropyLoss')``.
         init_cfg (dict or list[dict], optional): Initialisation config.
             Defaults to None.
+        mining_type (str, optional): ``'sv'`` for support-vector hard-example
+            mining (see :class:`MarginHead`), None for none. Defaults to None.
+        t (float): Scale of the mined negatives, ``t * cos + t - 1``.
+            Defaults to 1.1.
     """
 
     def __init__(
@@ -34,8 +38,19 @@ class AMSoftmaxHead(MarginHead):
         m: float = 0.35,
         loss: Union[dict, nn.Module, None] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
+        mining_type: Optional[str] = None,
+        t: float = 1.1,
     ) -> None:
-        super().__init__(num_classes, in_channels, s=s, m=m, loss=loss, init_cfg=init_cfg)
+        super().__init__(
+            num_classes,
+            in_channels,
+            s=s,
+            m=m,
+            loss=loss,
+            init_cfg=init_cfg,
+            mining_type=mining_type,
+            t=t,
+        )
 
     def apply_margin(self, cos: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Subtract ``m`` from the target-class cosines.

@@ -31,6 +31,10 @@ class ArcFaceHead(MarginHead):
             Defaults to ``dict(type='CrossEntropyLoss')``.
         init_cfg (dict or list[dict], optional): Initialisation config.
             Defaults to None.
+        mining_type (str, optional): ``'sv'`` for support-vector hard-example
+            mining (see :class:`MarginHead`), None for none. Defaults to None.
+        t (float): Scale of the mined negatives, ``t * cos + t - 1``.
+            Defaults to 1.1.
     """
 
     def __init__(
@@ -42,8 +46,19 @@ class ArcFaceHead(MarginHead):
         easy_margin: bool = False,
         loss: Union[dict, nn.Module, None] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
+        mining_type: Optional[str] = None,
+        t: float = 1.1,
     ) -> None:
-        super().__init__(num_classes, in_channels, s=s, m=m, loss=loss, init_cfg=init_cfg)
+        super().__init__(
+            num_classes,
+            in_channels,
+            s=s,
+            m=m,
+            loss=loss,
+            init_cfg=init_cfg,
+            mining_type=mining_type,
+            t=t,
+        )
         self.easy_margin = bool(easy_margin)
         self.cos_m = math.cos(self.m)
         self.sin_m = math.sin(self.m)

@@ -2,6 +2,17 @@
 
 from .cross_entropy_loss import CrossEntropyLoss
 from .focal_loss import FocalLoss
+from .metric_losses import AuxiliaryLoss, CenterLoss, MinMarginLoss, PushLoss
 from .wing_loss import L1Loss, MSELoss, WingLoss
 
-__all__ = ['CrossEntropyLoss', 'FocalLoss', 'WingLoss', 'L1Loss', 'MSELoss']
+__all__ = [
+    'CrossEntropyLoss',
+    'FocalLoss',
+    'WingLoss',
+    'L1Loss',
+    'MSELoss',
+    'AuxiliaryLoss',
+    'CenterLoss',
+    'PushLoss',
+    'MinMarginLoss',
+]

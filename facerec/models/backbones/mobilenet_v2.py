@@ -1,0 +1,206 @@
+"""MobileNetV2 with a global depthwise convolution (GDC) face embedding head.
+
+Reference: Sandler et al., "MobileNetV2: Inverted Residuals and Linear
+Bottlenecks", 2018, for the body; Chen et al., "MobileFaceNets", 2018, for the
+GDC head.
+"""
+
+import numbers
+from typing import List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from facerec.registry import MODELS
+
+from .mobilefacenet import ConvBNAct, _check_input_size, make_divisible
+from .resnet import check_input_shape, check_positive_int, init_face_weights
+
+MOBILENET_V2_SETTING: List[List[int]] = [
+    # expansion t, channels c, repeats n, stride s (the ImageNet table)
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
+]
+
+
+class GDCEmbedding(nn.Module):
+    """Global depthwise convolution embedding head.
+
+    A depthwise convolution whose kernel covers the whole feature map + BN,
+    then a linear 1x1 convolution to the embedding + BN, flattened.
+
+    Args:
+        in_channels (int): Channels of the feature map.
+        embedding_size (int): Size of the output embedding.
+        kernel_size (tuple[int, int]): (height, width) of the feature map.
+    """
+
+    def __init__(self, in_channels: int, embedding_size: int, kernel_size: Tuple[int, int]) -> None:
+        super().__init__()
+        self.gdc = ConvBNAct(in_channels, in_channels, kernel_size, groups=in_channels)
+        self.embedding = ConvBNAct(in_channels, embedding_size, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Embed a feature map.
+
+        Args:
+            x (Tensor): Features of shape (N, C, H, W) with (H, W) the kernel size.
+
+        Returns:
+            Tensor: Embeddings of shape (N, embedding_size).
+        """
+        return self.embedding(self.gdc(x)).flatten(1)
+
+
+def check_widen_factor(widen_factor) -> float:
+    """Return ``widen_factor`` as a float, or raise a ValueError naming it.
+
+    Args:
+        widen_factor: The value to check; must be a positive number.
+
+    Returns:
+        float: The value.
+    """
+    if (
+        not isinstance(widen_factor, numbers.Real)
+        or isinstance(widen_factor, bool)
+        or not widen_factor > 0
+    ):
+        raise ValueError(f'widen_factor must be a positive number, got {widen_factor!r}')
+    return float(widen_factor)
+
+
+class LinearBottleneck(nn.Module):
+    """The MobileNetV2 inverted residual block (ReLU6, no SE).
+
+    1x1 expansion + BN + ReLU6 (skipped when the expansion is 1), 3x3
+    depthwise convolution + BN + ReLU6, linear 1x1 projection + BN, and the
+    identity shortcut when the stride is 1 and the channels match.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        stride (int): Stride of the depthwise convolution.
+        expand_ratio (int): Expansion factor of the hidden channels.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = int(round(in_channels * expand_ratio))
+        self.use_residual = stride == 1 and in_channels == out_channels
+        layers: List[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(ConvBNAct(in_channels, hidden, 1, act='ReLU6'))
+        layers += [
+            ConvBNAct(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, act='ReLU6'),
+            ConvBNAct(hidden, out_channels, 1),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the block.
+
+        Args:
+            x (Tensor): Input of shape (N, C_in, H, W).
+
+        Returns:
+            Tensor: Output of shape (N, C_out, H / stride, W / stride).
+        """
+        out = self.conv(x)
+        if self.use_residual:
+            out = out + x
+        return out
+
+
+@MODELS.register_module()
+class MobileNetV2Face(BaseModule):
+    """Plain MobileNetV2 body with a GDC face embedding head.
+
+    Layout: a stride-2 3x3 convolution to 32 channels, the inverted residual
+    stages of the ImageNet table (:data:`MOBILENET_V2_SETTING`, ReLU6, no SE),
+    a 1x1 convolution to 1280 channels + BN + ReLU6, and the
+    :class:`GDCEmbedding` head. To end on a 7x7 map at 112x112 input (the
+    ImageNet network ends on 7x7 at 224x224) the 160-channel stage has stride
+    1 instead of 2, so the total stride is 16.
+
+    Args:
+        widen_factor (float): Channel multiplier of the body (channels rounded
+            to multiples of 8); the 1280 channels of the last convolution are
+            multiplied only when it is above 1. Defaults to 1.0.
+        embedding_size (int): Size of the output embedding. Defaults to 256.
+        input_size (int or tuple[int, int]): Input size, square or
+            (height, width), every side divisible by 16. Defaults to 112.
+        last_channels (int): Channels of the last 1x1 convolution.
+            Defaults to 1280.
+        init_cfg (dict or list[dict], optional): Initialisation config, for
+            example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
+    """
+
+    def __init__(
+        self,
+        widen_factor: float = 1.0,
+        embedding_size: int = 256,
+        input_size: Union[int, Tuple[int, int]] = 112,
+        last_channels: int = 1280,
+        init_cfg: Optional[Union[dict, List[dict]]] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.widen_factor = check_widen_factor(widen_factor)
+        self.embedding_size = check_positive_int('embedding_size', embedding_size)
+        last_channels = check_positive_int('last_channels', last_channels)
+        self.input_size = _check_input_size(input_size)
+
+        stem_channels = make_divisible(32 * self.widen_factor, 8)
+        self.stem = ConvBNAct(3, stem_channels, 3, stride=2, padding=1, act='ReLU6')
+        in_channels = stem_channels
+        stages = []
+        for expand_ratio, channels, repeats, stride in MOBILENET_V2_SETTING:
+            if channels == 160:
+                stride = 1
+            out_channels = make_divisible(channels * self.widen_factor, 8)
+            blocks = []
+            for i in range(repeats):
+                blocks.append(
+                    LinearBottleneck(
+                        in_channels, out_channels, stride if i == 0 else 1, expand_ratio
+                    )
+                )
+                in_channels = out_channels
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.last_channels = make_divisible(last_channels * max(1.0, self.widen_factor), 8)
+        self.conv_last = ConvBNAct(in_channels, self.last_channels, 1, act='ReLU6')
+        self.feature_size = (self.input_size[0] // 16, self.input_size[1] // 16)
+        self.head = GDCEmbedding(self.last_channels, self.embedding_size, self.feature_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Compute face embeddings.
+
+        Args:
+            x (Tensor): Images of shape (N, 3, H, W) with (H, W) equal to
+                ``input_size``.
+
+        Returns:
+            Tensor: Embeddings of shape (N, embedding_size).
+        """
+        check_input_shape(x, self.input_size, 'MobileNetV2Face')
+        return self.head(self.conv_last(self.stages(self.stem(x))))
+
+    def init_weights(self) -> None:
+        """Initialise the weights.
+
+        When ``init_cfg`` is set (for example a ``Pretrained`` checkpoint) the
+        mmengine initialisation is used; otherwise
+        :func:`~facerec.models.backbones.resnet.init_face_weights`.
+        """
+        if self.init_cfg:
+            super().init_weights()
+            return
+        init_face_weights(self)
+        self._is_init = True
