@@ -158,6 +158,68 @@ def test_torchrun_two_processes_on_cpu(lfw_like, identity_folder, tmp_path, make
     assert 'lfw/accuracy' in out
 
 
+def test_lfw_folder_and_insightface_bin_give_the_same_numbers(
+    lfw_like, identity_folder, tmp_path, make_tiny_config
+):
+    """tools/test.py --metric lfw on an LFW folder + pairs.txt and on a .bin of the same pairs."""
+    import pickle
+
+    from facerec.datasets import load_pairs_file
+
+    pairs, _ = load_pairs_file(str(lfw_like / 'pairs.txt'))
+    bins, issame = [], []
+    for p in pairs:
+        for name, idx in ((p['name1'], p['idx1']), (p['name2'], p['idx2'])):
+            path = lfw_like / 'lfw-deepfunneled' / name / f'{name}_{idx:04d}.jpg'
+            bins.append(path.read_bytes())
+        issame.append(p['is_same'])
+    with open(tmp_path / 'tiny.bin', 'wb') as f:
+        pickle.dump((bins, issame), f, protocol=4)
+
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'work', max_epochs=1)
+    model = cfg['model']
+    import torch
+
+    from facerec.registry import MODELS
+
+    torch.manual_seed(0)
+    net = MODELS.build(model)
+    net.init_weights()
+    ckpt = tmp_path / 'init.pth'
+    torch.save({'state_dict': net.state_dict(), 'meta': {}}, ckpt)
+    crop = [dict(type='CenterCropResize', output_size=32), dict(type='PackFaceInputs')]
+    cfg['test_dataloader']['dataset']['landmark_file'] = None
+    cfg['test_dataloader']['dataset']['pipeline'] = [dict(type='LoadImageFromFile'), *crop]
+    folder_cfg = write_config(cfg, tmp_path / 'folder.py')
+    cfg['test_dataloader']['dataset'] = dict(
+        type='VerificationBin',
+        data_root=str(tmp_path),
+        ann_file='tiny.bin',
+        num_folds=10,
+        pipeline=[dict(type='LoadImageFromBytes'), *crop],
+    )
+    bin_cfg = write_config(cfg, tmp_path / 'bin.py')
+
+    outputs = []
+    for cfg_file in (folder_cfg, bin_cfg):
+        code, out = run(
+            [
+                'tools/test.py',
+                str(cfg_file),
+                str(ckpt),
+                '--metric',
+                'lfw',
+                '--work-dir',
+                str(tmp_path / cfg_file.stem),
+            ]
+        )
+        assert code == 0, out[-3000:]
+        outputs.append(
+            re.search(r'Epoch\(test\).*lfw/accuracy: ([0-9.]+).*lfw/auc: ([0-9.]+)', out)
+        )
+    assert outputs[0].groups() == outputs[1].groups()
+
+
 def _protocol_by_brute_force(scores, same, folds):
     """The 10-fold protocol written the slow, obvious way."""
     accs, sames, diffs, thrs = [], [], [], []
