@@ -1,5 +1,6 @@
 """Backbones that map face images to embeddings."""
 
+from .base_backbone import BaseFaceBackbone
 from .iresnet import IResNet
 from .mobilefacenet import MobileFaceNet
 from .mobilenet_v2 import MobileNetV2Face
@@ -8,6 +9,7 @@ from .rmnet import RMNet
 from .shufflenet_v2 import ShuffleNetV2
 
 __all__ = [
+    'BaseFaceBackbone',
     'IResNet',
     'MobileFaceNet',
     'MobileNetV2Face',

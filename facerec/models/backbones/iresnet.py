@@ -6,21 +6,24 @@ and Hu et al., "Squeeze-and-Excitation Networks", 2018 for IR-SE.
 """
 
 import contextlib
+from functools import partial
 from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
 
-from .mobilefacenet import SELayer, _check_input_size
-from .resnet import (
+from .base_backbone import BaseFaceBackbone
+from .utils import (
+    ConvBNAct,
     FaceOutputLayer,
-    check_input_shape,
+    SELayer,
+    check_input_size,
     check_positive_int,
     check_probability,
-    init_face_weights,
+    make_shortcut,
+    make_stage,
 )
 
 IRESNET_LAYERS = {
@@ -57,13 +60,7 @@ class IRBlock(nn.Module):
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.last_bn = nn.BatchNorm2d(out_channels)
         self.se = SELayer(out_channels, se_ratio) if se else nn.Identity()
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut: nn.Module = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                nn.BatchNorm2d(out_channels),
-            )
-        else:
-            self.shortcut = nn.Identity()
+        self.shortcut = make_shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Run the block.
@@ -80,7 +77,7 @@ class IRBlock(nn.Module):
 
 
 @MODELS.register_module()
-class IResNet(BaseModule):
+class IResNet(BaseFaceBackbone):
     """IResNet (IR / IR-SE) backbone producing face embeddings.
 
     Layout: a stride-1 3x3 convolution to 64 channels + BN + PReLU, four
@@ -129,47 +126,26 @@ class IResNet(BaseModule):
         self.embedding_size = check_positive_int('embedding_size', embedding_size)
         self.se_ratio = check_positive_int('se_ratio', se_ratio)
         self.dropout = check_probability('dropout', dropout)
-        self.input_size = _check_input_size(input_size)
+        self.input_size = check_input_size(input_size)
         self.se = bool(se)
         self.fp16 = bool(fp16)
         self.zero_init_residual = bool(zero_init_residual)
 
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.PReLU(64)
-        )
+        self.stem = ConvBNAct(3, 64, 3, padding=1, act='PReLU')
         in_channels = 64
         stages = []
         for channels, blocks in zip((64, 128, 256, 512), IRESNET_LAYERS[self.depth]):
-            layers = []
-            for i in range(blocks):
-                layers.append(
-                    IRBlock(
-                        in_channels,
-                        channels,
-                        stride=2 if i == 0 else 1,
-                        se=self.se,
-                        se_ratio=self.se_ratio,
-                    )
-                )
-                in_channels = channels
-            stages.append(nn.Sequential(*layers))
+            block = partial(IRBlock, out_channels=channels, se=self.se, se_ratio=self.se_ratio)
+            stages.append(make_stage(block, in_channels, channels, blocks, stride=2))
+            in_channels = channels
         self.stages = nn.Sequential(*stages)
         self.feature_size = (self.input_size[0] // 16, self.input_size[1] // 16)
         self.output_layer = FaceOutputLayer(
             in_channels, self.feature_size, self.embedding_size, self.dropout
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Compute face embeddings.
-
-        Args:
-            x (Tensor): Images of shape (N, 3, H, W) with (H, W) equal to
-                ``input_size``.
-
-        Returns:
-            Tensor: Embeddings of shape (N, embedding_size).
-        """
-        check_input_shape(x, self.input_size, 'IResNet')
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the stem, the stages and the output layer, under autocast with ``fp16``."""
         bn2d, dropout, flatten, linear, bn1d = self.output_layer
         if self.fp16:
             dtype = torch.float16 if x.device.type == 'cuda' else torch.bfloat16
@@ -182,16 +158,3 @@ class IResNet(BaseModule):
         if self.fp16:
             x = x.float()
         return bn1d(linear(x))
-
-    def init_weights(self) -> None:
-        """Initialise the weights.
-
-        When ``init_cfg`` is set (for example a ``Pretrained`` checkpoint) the
-        mmengine initialisation is used; otherwise
-        :func:`~facerec.models.backbones.resnet.init_face_weights`.
-        """
-        if self.init_cfg:
-            super().init_weights()
-            return
-        init_face_weights(self, self.zero_init_residual)
-        self._is_init = True

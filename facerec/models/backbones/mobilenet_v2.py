@@ -5,17 +5,24 @@ Bottlenecks", 2018, for the body; Chen et al., "MobileFaceNets", 2018, for the
 GDC head.
 """
 
-import numbers
+from functools import partial
 from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
 
-from .mobilefacenet import ConvBNAct, _check_input_size, make_divisible
-from .resnet import check_input_shape, check_positive_int, init_face_weights
+from .base_backbone import BaseFaceBackbone
+from .utils import (
+    ConvBNAct,
+    GDCEmbedding,
+    check_input_size,
+    check_positive_int,
+    check_positive_number,
+    make_divisible,
+    make_stage,
+)
 
 MOBILENET_V2_SETTING: List[List[int]] = [
     # expansion t, channels c, repeats n, stride s (the ImageNet table)
@@ -27,53 +34,6 @@ MOBILENET_V2_SETTING: List[List[int]] = [
     [6, 160, 3, 2],
     [6, 320, 1, 1],
 ]
-
-
-class GDCEmbedding(nn.Module):
-    """Global depthwise convolution embedding head.
-
-    A depthwise convolution whose kernel covers the whole feature map + BN,
-    then a linear 1x1 convolution to the embedding + BN, flattened.
-
-    Args:
-        in_channels (int): Channels of the feature map.
-        embedding_size (int): Size of the output embedding.
-        kernel_size (tuple[int, int]): (height, width) of the feature map.
-    """
-
-    def __init__(self, in_channels: int, embedding_size: int, kernel_size: Tuple[int, int]) -> None:
-        super().__init__()
-        self.gdc = ConvBNAct(in_channels, in_channels, kernel_size, groups=in_channels)
-        self.embedding = ConvBNAct(in_channels, embedding_size, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Embed a feature map.
-
-        Args:
-            x (Tensor): Features of shape (N, C, H, W) with (H, W) the kernel size.
-
-        Returns:
-            Tensor: Embeddings of shape (N, embedding_size).
-        """
-        return self.embedding(self.gdc(x)).flatten(1)
-
-
-def check_widen_factor(widen_factor) -> float:
-    """Return ``widen_factor`` as a float, or raise a ValueError naming it.
-
-    Args:
-        widen_factor: The value to check; must be a positive number.
-
-    Returns:
-        float: The value.
-    """
-    if (
-        not isinstance(widen_factor, numbers.Real)
-        or isinstance(widen_factor, bool)
-        or not widen_factor > 0
-    ):
-        raise ValueError(f'widen_factor must be a positive number, got {widen_factor!r}')
-    return float(widen_factor)
 
 
 class LinearBottleneck(nn.Module):
@@ -119,7 +79,7 @@ class LinearBottleneck(nn.Module):
 
 
 @MODELS.register_module()
-class MobileNetV2Face(BaseModule):
+class MobileNetV2Face(BaseFaceBackbone):
     """Plain MobileNetV2 body with a GDC face embedding head.
 
     Layout: a stride-2 3x3 convolution to 32 channels, the inverted residual
@@ -151,10 +111,10 @@ class MobileNetV2Face(BaseModule):
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.widen_factor = check_widen_factor(widen_factor)
+        self.widen_factor = check_positive_number('widen_factor', widen_factor)
         self.embedding_size = check_positive_int('embedding_size', embedding_size)
         last_channels = check_positive_int('last_channels', last_channels)
-        self.input_size = _check_input_size(input_size)
+        self.input_size = check_input_size(input_size)
 
         stem_channels = make_divisible(32 * self.widen_factor, 8)
         self.stem = ConvBNAct(3, stem_channels, 3, stride=2, padding=1, act='ReLU6')
@@ -164,43 +124,15 @@ class MobileNetV2Face(BaseModule):
             if channels == 160:
                 stride = 1
             out_channels = make_divisible(channels * self.widen_factor, 8)
-            blocks = []
-            for i in range(repeats):
-                blocks.append(
-                    LinearBottleneck(
-                        in_channels, out_channels, stride if i == 0 else 1, expand_ratio
-                    )
-                )
-                in_channels = out_channels
-            stages.append(nn.Sequential(*blocks))
+            block = partial(LinearBottleneck, out_channels=out_channels, expand_ratio=expand_ratio)
+            stages.append(make_stage(block, in_channels, out_channels, repeats, stride))
+            in_channels = out_channels
         self.stages = nn.Sequential(*stages)
         self.last_channels = make_divisible(last_channels * max(1.0, self.widen_factor), 8)
         self.conv_last = ConvBNAct(in_channels, self.last_channels, 1, act='ReLU6')
         self.feature_size = (self.input_size[0] // 16, self.input_size[1] // 16)
         self.head = GDCEmbedding(self.last_channels, self.embedding_size, self.feature_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Compute face embeddings.
-
-        Args:
-            x (Tensor): Images of shape (N, 3, H, W) with (H, W) equal to
-                ``input_size``.
-
-        Returns:
-            Tensor: Embeddings of shape (N, embedding_size).
-        """
-        check_input_shape(x, self.input_size, 'MobileNetV2Face')
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the stem, the stages, the last convolution and the GDC head."""
         return self.head(self.conv_last(self.stages(self.stem(x))))
-
-    def init_weights(self) -> None:
-        """Initialise the weights.
-
-        When ``init_cfg`` is set (for example a ``Pretrained`` checkpoint) the
-        mmengine initialisation is used; otherwise
-        :func:`~facerec.models.backbones.resnet.init_face_weights`.
-        """
-        if self.init_cfg:
-            super().init_weights()
-            return
-        init_face_weights(self)
-        self._is_init = True

@@ -13,124 +13,31 @@ ResNets: batch norm, dropout, flatten, a fully connected layer over the whole
 the spatial layout of the face instead of averaging it away.
 """
 
-import numbers
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from functools import partial
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
 
-from .mobilefacenet import SELayer, _check_input_size, build_activation
+from .base_backbone import BaseFaceBackbone
+from .utils import (
+    ConvBNAct,
+    FaceOutputLayer,
+    SELayer,
+    build_activation,
+    check_input_size,
+    check_positive_int,
+    check_probability,
+    make_shortcut,
+    make_stage,
+)
 
 _STEMS = ('conv3x3', 'conv7x7')
 _RESNET_ACTIVATIONS = ('PReLU', 'ReLU')
 
 RESNET_LAYERS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
-
-
-def check_positive_int(name: str, value: Any) -> int:
-    """Return ``value`` as an int, or raise a ValueError naming ``name``.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value: The value to check.
-
-    Returns:
-        int: The value.
-    """
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f'{name} must be a positive int, got {value!r}')
-    return int(value)
-
-
-def check_probability(name: str, value: Any) -> float:
-    """Return ``value`` as a float in [0, 1), or raise a ValueError naming ``name``.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value: The value to check.
-
-    Returns:
-        float: The value.
-    """
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value < 1:
-        raise ValueError(f'{name} must be a number in [0, 1), got {value!r}')
-    return float(value)
-
-
-def check_input_shape(x: torch.Tensor, input_size: Tuple[int, int], name: str) -> None:
-    """Raise a ValueError unless ``x`` is a batch of images of ``input_size``.
-
-    Args:
-        x (Tensor): The input batch.
-        input_size (tuple[int, int]): The expected (height, width).
-        name (str): The model name used in the error message.
-    """
-    if x.dim() != 4 or tuple(x.shape[-2:]) != tuple(input_size):
-        raise ValueError(
-            f'{name} expects input of shape (N, 3, {input_size[0]}, {input_size[1]}), '
-            f'got {tuple(x.shape)}'
-        )
-
-
-class FaceOutputLayer(nn.Sequential):
-    """The output layer of face ResNets: BN2d, dropout, flatten, linear, BN1d.
-
-    Args:
-        in_channels (int): Channels of the last feature map.
-        feature_size (tuple[int, int]): (height, width) of the last feature map.
-        embedding_size (int): Size of the output embedding.
-        dropout (float): Dropout probability before the linear layer.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        feature_size: Tuple[int, int],
-        embedding_size: int,
-        dropout: float,
-    ) -> None:
-        super().__init__(
-            nn.BatchNorm2d(in_channels),
-            nn.Dropout(dropout),
-            nn.Flatten(1),
-            nn.Linear(in_channels * feature_size[0] * feature_size[1], embedding_size),
-            nn.BatchNorm1d(embedding_size),
-        )
-
-
-def init_face_weights(module: nn.Module, zero_init_residual: bool = False) -> None:
-    """Default initialisation of the face backbones of this package.
-
-    Convolutions get Kaiming normal weights (fan_out), linear layers normal
-    weights with std 0.01, biases are zero, and batch norms have unit weights
-    and zero biases. With ``zero_init_residual`` the last batch norm of every
-    residual branch (a module's ``last_bn``) starts at zero, so each block
-    starts as its shortcut.
-
-    Args:
-        module (nn.Module): The model to initialise.
-        zero_init_residual (bool): Zero the ``last_bn`` of the residual blocks.
-    """
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, std=0.01)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-    if zero_init_residual:
-        for m in module.modules():
-            last_bn = getattr(m, 'last_bn', None)
-            if isinstance(last_bn, nn.BatchNorm2d):
-                nn.init.zeros_(last_bn.weight)
 
 
 class Bottleneck(nn.Module):
@@ -177,13 +84,7 @@ class Bottleneck(nn.Module):
         self.conv3 = nn.Conv2d(width, out_channels, 1, bias=False)
         self.last_bn = nn.BatchNorm2d(out_channels)
         self.se = SELayer(out_channels, se_ratio) if se else nn.Identity()
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut: nn.Module = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                nn.BatchNorm2d(out_channels),
-            )
-        else:
-            self.shortcut = nn.Identity()
+        self.shortcut = make_shortcut(in_channels, out_channels, stride)
         self.act3 = build_activation(act, out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -202,7 +103,7 @@ class Bottleneck(nn.Module):
 
 
 @MODELS.register_module()
-class ResNet(BaseModule):
+class ResNet(BaseFaceBackbone):
     """Bottleneck ResNet (optionally SE-ResNet or ResNeXt) producing face embeddings.
 
     Layout: a stem, four bottleneck stages of 64, 128, 256 and 512 base
@@ -277,7 +178,7 @@ class ResNet(BaseModule):
         if reduce_channels is not None:
             reduce_channels = check_positive_int('reduce_channels', reduce_channels)
         self.dropout = check_probability('dropout', dropout)
-        self.input_size = _check_input_size(input_size)
+        self.input_size = check_input_size(input_size)
         self.depth = int(depth)
         self.se = bool(se)
         self.stem_type = stem
@@ -285,17 +186,11 @@ class ResNet(BaseModule):
         self.zero_init_residual = bool(zero_init_residual)
 
         if stem == 'conv3x3':
-            self.stem = nn.Sequential(
-                nn.Conv2d(3, 64, 3, padding=1, bias=False),
-                nn.BatchNorm2d(64),
-                build_activation(act, 64),
-            )
+            self.stem: nn.Module = ConvBNAct(3, 64, 3, padding=1, act=act)
             strides: Sequence[int] = (2, 2, 2, 2)
         else:
             self.stem = nn.Sequential(
-                nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
-                nn.BatchNorm2d(64),
-                build_activation(act, 64),
+                *ConvBNAct(3, 64, 7, stride=2, padding=3, act=act),
                 nn.MaxPool2d(3, stride=2, padding=1),
             )
             strides = (1, 2, 2, 1)
@@ -303,32 +198,24 @@ class ResNet(BaseModule):
         in_channels = 64
         stages = []
         for planes, blocks, stride in zip((64, 128, 256, 512), RESNET_LAYERS[self.depth], strides):
-            layers = []
-            for i in range(blocks):
-                layers.append(
-                    Bottleneck(
-                        in_channels,
-                        planes,
-                        stride=stride if i == 0 else 1,
-                        groups=self.groups,
-                        width_per_group=self.width_per_group,
-                        se=self.se,
-                        se_ratio=self.se_ratio,
-                        act=act,
-                    )
-                )
-                in_channels = planes * Bottleneck.expansion
-            stages.append(nn.Sequential(*layers))
+            block = partial(
+                Bottleneck,
+                planes=planes,
+                groups=self.groups,
+                width_per_group=self.width_per_group,
+                se=self.se,
+                se_ratio=self.se_ratio,
+                act=act,
+            )
+            out_channels = planes * Bottleneck.expansion
+            stages.append(make_stage(block, in_channels, out_channels, blocks, stride))
+            in_channels = out_channels
         self.stages = nn.Sequential(*stages)
 
         if reduce_channels is None:
             self.reduce: nn.Module = nn.Identity()
         else:
-            self.reduce = nn.Sequential(
-                nn.Conv2d(in_channels, reduce_channels, 1, bias=False),
-                nn.BatchNorm2d(reduce_channels),
-                build_activation(act, reduce_channels),
-            )
+            self.reduce = ConvBNAct(in_channels, reduce_channels, 1, act=act)
             in_channels = reduce_channels
         self.out_channels = in_channels
         self.feature_size = (self.input_size[0] // 16, self.input_size[1] // 16)
@@ -336,33 +223,12 @@ class ResNet(BaseModule):
             in_channels, self.feature_size, self.embedding_size, self.dropout
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Compute face embeddings.
-
-        Args:
-            x (Tensor): Images of shape (N, 3, H, W) with (H, W) equal to
-                ``input_size``.
-
-        Returns:
-            Tensor: Embeddings of shape (N, embedding_size).
-        """
-        check_input_shape(x, self.input_size, type(self).__name__)
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the stem, the stages, the channel reduction and the output layer."""
         x = self.stem(x)
         x = self.stages(x)
         x = self.reduce(x)
         return self.output_layer(x)
-
-    def init_weights(self) -> None:
-        """Initialise the weights.
-
-        When ``init_cfg`` is set (for example a ``Pretrained`` checkpoint) the
-        mmengine initialisation is used; otherwise :func:`init_face_weights`.
-        """
-        if self.init_cfg:
-            super().init_weights()
-            return
-        init_face_weights(self, self.zero_init_residual)
-        self._is_init = True
 
 
 @MODELS.register_module()

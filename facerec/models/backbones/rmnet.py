@@ -10,18 +10,24 @@ or global max pooling, followed by a linear 1x1 convolution to the embedding
 and batch norm.
 """
 
-import numbers
+from functools import partial
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
 
-from .mobilefacenet import ConvBNAct, _check_input_size
-from .mobilenet_v2 import GDCEmbedding
-from .resnet import check_input_shape, check_positive_int, check_probability, init_face_weights
+from .base_backbone import BaseFaceBackbone
+from .utils import (
+    ConvBNAct,
+    GDCEmbedding,
+    check_input_size,
+    check_positive_int,
+    check_probability,
+    is_int,
+    make_stage,
+)
 
 _POOLINGS = ('gdc', 'max')
 
@@ -86,7 +92,7 @@ class RMBlock(nn.Module):
 
 
 @MODELS.register_module()
-class RMNet(BaseModule):
+class RMNet(BaseFaceBackbone):
     """RMNet backbone producing face embeddings.
 
     Layout: a stride-2 3x3 convolution to ``channels[0]`` + BN + ELU, then
@@ -130,7 +136,7 @@ class RMNet(BaseModule):
         self.embedding_size = check_positive_int('embedding_size', embedding_size)
         self.bottleneck_ratio = check_positive_int('bottleneck_ratio', bottleneck_ratio)
         self.dropout = check_probability('dropout', dropout)
-        self.input_size = _check_input_size(input_size)
+        self.input_size = check_input_size(input_size)
         if pooling not in _POOLINGS:
             raise ValueError(f'pooling must be one of {_POOLINGS}, got {pooling!r}')
         self.pooling = pooling
@@ -153,14 +159,18 @@ class RMNet(BaseModule):
         in_channels = self.channels[0]
         stages = []
         for i, (blocks, out_channels) in enumerate(zip(self.blocks_per_stage, self.channels)):
-            squeezed = out_channels // self.bottleneck_ratio
-            layers = []
+            block = partial(
+                RMBlock,
+                bottleneck_channels=out_channels // self.bottleneck_ratio,
+                out_channels=out_channels,
+                dropout=self.dropout,
+            )
             if i > 0:
-                layers.append(RMBlock(in_channels, squeezed, out_channels, 2, self.dropout))
-                in_channels = out_channels
-            for _ in range(blocks):
-                layers.append(RMBlock(in_channels, squeezed, out_channels, 1, self.dropout))
-            stages.append(nn.Sequential(*layers))
+                # Stages 2 to 4 open with one more block, which halves the resolution.
+                stages.append(make_stage(block, in_channels, out_channels, blocks + 1, stride=2))
+            else:
+                stages.append(make_stage(block, in_channels, out_channels, blocks, stride=1))
+            in_channels = out_channels
         self.stages = nn.Sequential(*stages)
         self.out_channels = in_channels
         self.feature_size = (self.input_size[0] // 16, self.input_size[1] // 16)
@@ -173,34 +183,12 @@ class RMNet(BaseModule):
                 nn.Flatten(1),
             )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Compute face embeddings.
-
-        Args:
-            x (Tensor): Images of shape (N, 3, H, W) with (H, W) equal to
-                ``input_size``.
-
-        Returns:
-            Tensor: Embeddings of shape (N, embedding_size).
-        """
-        check_input_shape(x, self.input_size, 'RMNet')
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the stem, the stages and the embedding head."""
         return self.head(self.stages(self.stem(x)))
-
-    def init_weights(self) -> None:
-        """Initialise the weights.
-
-        When ``init_cfg`` is set (for example a ``Pretrained`` checkpoint) the
-        mmengine initialisation is used; otherwise
-        :func:`~facerec.models.backbones.resnet.init_face_weights`.
-        """
-        if self.init_cfg:
-            super().init_weights()
-            return
-        init_face_weights(self)
-        self._is_init = True
 
 
 def _check_non_negative(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+    if not is_int(value) or value < 0:
         raise ValueError(f'{name} must hold non-negative ints, got {value!r}')
     return int(value)

@@ -5,17 +5,16 @@ Architecture Design", 2018. The face adaptation (no max pooling after the
 stem, PReLU, GDC head) is close to ShuffleFaceNet (Martinez-Diaz et al., 2019).
 """
 
+from functools import partial
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
 
-from .mobilefacenet import ConvBNAct, _check_input_size
-from .mobilenet_v2 import GDCEmbedding
-from .resnet import check_input_shape, check_positive_int, init_face_weights
+from .base_backbone import BaseFaceBackbone
+from .utils import ConvBNAct, GDCEmbedding, check_input_size, check_positive_int, make_stage
 
 SHUFFLENET_V2_CHANNELS: Dict[float, Tuple[int, int, int, int]] = {
     # stage 2, stage 3, stage 4, last 1x1 convolution
@@ -100,7 +99,7 @@ class ShuffleUnit(nn.Module):
 
 
 @MODELS.register_module()
-class ShuffleNetV2(BaseModule):
+class ShuffleNetV2(BaseFaceBackbone):
     """ShuffleNetV2 body with a GDC face embedding head.
 
     Layout: a stride-2 3x3 convolution to 24 channels + BN + activation (the
@@ -139,7 +138,7 @@ class ShuffleNetV2(BaseModule):
             raise ValueError(f'act must be one of {_SHUFFLE_ACTIVATIONS}, got {act!r}')
         self.widen_factor = float(widen_factor)
         self.embedding_size = check_positive_int('embedding_size', embedding_size)
-        self.input_size = _check_input_size(input_size)
+        self.input_size = check_input_size(input_size)
         self.act = act
 
         *stage_channels, self.last_channels = SHUFFLENET_V2_CHANNELS[self.widen_factor]
@@ -147,38 +146,14 @@ class ShuffleNetV2(BaseModule):
         in_channels = 24
         stages = []
         for channels, repeats in zip(stage_channels, SHUFFLENET_V2_REPEATS):
-            units = []
-            for i in range(repeats):
-                units.append(ShuffleUnit(in_channels, channels, 2 if i == 0 else 1, act))
-                in_channels = channels
-            stages.append(nn.Sequential(*units))
+            unit = partial(ShuffleUnit, out_channels=channels, act=act)
+            stages.append(make_stage(unit, in_channels, channels, repeats, stride=2))
+            in_channels = channels
         self.stages = nn.Sequential(*stages)
         self.conv_last = ConvBNAct(in_channels, self.last_channels, 1, act=act)
         self.feature_size = (self.input_size[0] // 16, self.input_size[1] // 16)
         self.head = GDCEmbedding(self.last_channels, self.embedding_size, self.feature_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Compute face embeddings.
-
-        Args:
-            x (Tensor): Images of shape (N, 3, H, W) with (H, W) equal to
-                ``input_size``.
-
-        Returns:
-            Tensor: Embeddings of shape (N, embedding_size).
-        """
-        check_input_shape(x, self.input_size, 'ShuffleNetV2')
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the stem, the stages, the last convolution and the GDC head."""
         return self.head(self.conv_last(self.stages(self.stem(x))))
-
-    def init_weights(self) -> None:
-        """Initialise the weights.
-
-        When ``init_cfg`` is set (for example a ``Pretrained`` checkpoint) the
-        mmengine initialisation is used; otherwise
-        :func:`~facerec.models.backbones.resnet.init_face_weights`.
-        """
-        if self.init_cfg:
-            super().init_weights()
-            return
-        init_face_weights(self)
-        self._is_init = True

@@ -6,7 +6,6 @@ stage, and a small head that regresses the coordinates of a few points on a low 
 crop (48x48 by default).
 """
 
-import numbers
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -15,11 +14,16 @@ from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
 
+from ..backbones.utils import (
+    ConvBNAct,
+    check_input_shape,
+    check_positive_int,
+    init_face_weights,
+    is_int,
+    parse_input_size,
+)
+
 __all__ = ['LandNet']
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _check_size(input_size: Union[int, Sequence[int]], divisor: int) -> Tuple[int, int]:
@@ -35,40 +39,13 @@ def _check_size(input_size: Union[int, Sequence[int]], divisor: int) -> Tuple[in
     Raises:
         ValueError: If the size is malformed, not positive or not divisible by ``divisor``.
     """
-    if _is_int(input_size):
-        size = (int(input_size), int(input_size))
-    elif (
-        isinstance(input_size, (tuple, list))
-        and len(input_size) == 2
-        and all(_is_int(v) for v in input_size)
-    ):
-        size = (int(input_size[0]), int(input_size[1]))
-    else:
-        raise ValueError(
-            f'input_size must be an int or a (height, width) pair of ints, got {input_size!r}'
-        )
+    size = parse_input_size(input_size)
     if any(v <= 0 or v % divisor != 0 for v in size):
         raise ValueError(
             f'input_size must be positive and divisible by the total stride {divisor} of the '
             f'network (e.g. 48 or 64), got {input_size!r}'
         )
     return size
-
-
-class ConvBNPReLU(nn.Sequential):
-    """A 3x3 convolution (padding 1, no bias), batch norm and a per-channel PReLU.
-
-    Args:
-        in_channels: Input channels.
-        out_channels: Output channels.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__(
-            nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(out_channels),
-            nn.PReLU(out_channels),
-        )
 
 
 @MODELS.register_module()
@@ -108,14 +85,13 @@ class LandNet(BaseModule):
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        for name, value in (('num_points', num_points), ('hidden_channels', hidden_channels)):
-            if not _is_int(value) or value <= 0:
-                raise ValueError(f'{name} must be a positive int, got {value!r}')
+        self.num_points = check_positive_int('num_points', num_points)
+        self.hidden_channels = check_positive_int('hidden_channels', hidden_channels)
         for name, values in (('channels', channels), ('num_convs', num_convs)):
             if (
                 not isinstance(values, (tuple, list))
                 or len(values) == 0
-                or not all(_is_int(v) and v > 0 for v in values)
+                or not all(is_int(v) and v > 0 for v in values)
             ):
                 raise ValueError(
                     f'{name} must be a non-empty sequence of positive ints, got {values!r}'
@@ -125,10 +101,8 @@ class LandNet(BaseModule):
                 f'channels and num_convs must have the same length, got {len(channels)} '
                 f'and {len(num_convs)}'
             )
-        self.num_points = int(num_points)
         self.channels = tuple(int(c) for c in channels)
         self.num_convs = tuple(int(n) for n in num_convs)
-        self.hidden_channels = int(hidden_channels)
         total_stride = 2 ** len(self.channels)
         self.input_size = _check_size(input_size, total_stride)
 
@@ -137,17 +111,14 @@ class LandNet(BaseModule):
         for out_channels, repeats in zip(self.channels, self.num_convs):
             blocks: List[nn.Module] = []
             for _ in range(repeats):
-                blocks.append(ConvBNPReLU(in_channels, out_channels))
+                blocks.append(ConvBNAct(in_channels, out_channels, 3, padding=1, act='PReLU'))
                 in_channels = out_channels
             blocks.append(nn.MaxPool2d(kernel_size=2, stride=2))
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
 
         map_size = (self.input_size[0] // total_stride, self.input_size[1] // total_stride)
-        self.gdc = nn.Sequential(
-            nn.Conv2d(in_channels, in_channels, map_size, groups=in_channels, bias=False),
-            nn.BatchNorm2d(in_channels),
-        )
+        self.gdc = ConvBNAct(in_channels, in_channels, map_size, groups=in_channels)
         self.fc = nn.Sequential(
             nn.Linear(in_channels, self.hidden_channels),
             nn.PReLU(self.hidden_channels),
@@ -165,11 +136,7 @@ class LandNet(BaseModule):
             torch.Tensor: Landmarks of shape ``(N, num_points, 2)`` as ``(x / W, y / H)``, each
             in ``[0, 1]``.
         """
-        if x.dim() != 4 or x.shape[1] != 3 or tuple(x.shape[-2:]) != self.input_size:
-            raise ValueError(
-                f'LandNet expects input of shape (N, 3, {self.input_size[0]}, '
-                f'{self.input_size[1]}), got {tuple(x.shape)}'
-            )
+        check_input_shape(x, self.input_size, 'LandNet', check_channels=True)
         x = self.stages(x)
         x = self.gdc(x).flatten(1)
         x = self.regressor(self.fc(x))
@@ -187,17 +154,7 @@ class LandNet(BaseModule):
         if self.init_cfg:
             super().init_weights()
             return
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.kaiming_normal_(m.weight, mode='fan_in', nonlinearity='relu')
-                nn.init.zeros_(m.bias)
+        init_face_weights(self, linear_init='kaiming')
         nn.init.normal_(self.regressor.weight, std=0.01)
         nn.init.zeros_(self.regressor.bias)
         self._is_init = True

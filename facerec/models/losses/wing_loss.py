@@ -1,6 +1,7 @@
 """Regression losses for landmark training: Wing, L1 and MSE."""
 
 import math
+from typing import Callable, Optional
 
 import torch
 import torch.nn as nn
@@ -41,8 +42,56 @@ def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     return loss
 
 
+class _CoordinateLoss(nn.Module):
+    """Base of the weighted, reduced losses between predicted and target coordinates.
+
+    :meth:`forward` checks the shapes, casts the target to the dtype of the prediction, calls
+    :meth:`compute` and applies ``loss_weight``. Subclasses set :attr:`loss_fn`, a function
+    called as ``loss_fn(pred, target, reduction=reduction)`` such as ``F.l1_loss``, or override
+    :meth:`compute`.
+
+    Args:
+        loss_weight: Factor the loss is multiplied by. Defaults to 1.0.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``. Defaults to ``'mean'``.
+    """
+
+    loss_fn: Optional[Callable[..., torch.Tensor]] = None
+
+    def __init__(self, loss_weight: float = 1.0, reduction: str = 'mean') -> None:
+        super().__init__()
+        self.loss_weight = float(loss_weight)
+        self.reduction = _check_reduction(reduction)
+
+    def compute(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Compute the unweighted loss with :attr:`reduction`.
+
+        Args:
+            pred: Predictions.
+            target: Targets of the shape and dtype of ``pred``.
+
+        Returns:
+            torch.Tensor: The reduced loss, or the element-wise loss with ``reduction='none'``.
+        """
+        if self.loss_fn is None:
+            raise NotImplementedError(f'{type(self).__name__} must set loss_fn or override compute')
+        return self.loss_fn(pred, target, reduction=self.reduction)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred: Predictions, any shape (e.g. ``(N, K, 2)`` coordinates).
+            target: Targets, same shape as ``pred``.
+
+        Returns:
+            torch.Tensor: The reduced loss, or the element-wise loss with ``reduction='none'``.
+        """
+        _check_shapes(pred, target)
+        return self.loss_weight * self.compute(pred, target.to(pred.dtype))
+
+
 @MODELS.register_module()
-class WingLoss(nn.Module):
+class WingLoss(_CoordinateLoss):
     """Wing loss for landmark regression (Feng et al., CVPR 2018).
 
     With ``x = scale * (pred - target)`` for every coordinate::
@@ -78,32 +127,32 @@ class WingLoss(nn.Module):
         loss_weight: float = 1.0,
         reduction: str = 'mean',
     ) -> None:
-        super().__init__()
-        self.w = _check_positive('w', w)
-        self.epsilon = _check_positive('epsilon', epsilon)
-        self.scale = _check_positive('scale', scale)
-        self.loss_weight = float(loss_weight)
-        self.reduction = _check_reduction(reduction)
+        w = _check_positive('w', w)
+        epsilon = _check_positive('epsilon', epsilon)
+        scale = _check_positive('scale', scale)
+        super().__init__(loss_weight, reduction)
+        self.w = w
+        self.epsilon = epsilon
+        self.scale = scale
         self.C = self.w - self.w * math.log1p(self.w / self.epsilon)
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
+    def compute(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Compute the unweighted Wing loss with :attr:`reduction`.
 
         Args:
-            pred: Predicted coordinates, any shape (e.g. ``(N, K, 2)``).
-            target: Target coordinates, same shape as ``pred``.
+            pred: Predicted coordinates.
+            target: Target coordinates of the shape and dtype of ``pred``.
 
         Returns:
-            torch.Tensor: The scalar loss, or the element-wise loss with ``reduction='none'``.
+            torch.Tensor: The reduced loss, or the element-wise loss with ``reduction='none'``.
         """
-        _check_shapes(pred, target)
-        diff = (self.scale * (pred - target.to(pred.dtype))).abs()
+        diff = (self.scale * (pred - target)).abs()
         loss = torch.where(diff < self.w, self.w * torch.log1p(diff / self.epsilon), diff - self.C)
-        return self.loss_weight * _reduce(loss, self.reduction)
+        return _reduce(loss, self.reduction)
 
 
 @MODELS.register_module()
-class L1Loss(nn.Module):
+class L1Loss(_CoordinateLoss):
     """Absolute error between predicted and target coordinates.
 
     Args:
@@ -111,28 +160,11 @@ class L1Loss(nn.Module):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``. Defaults to ``'mean'``.
     """
 
-    def __init__(self, loss_weight: float = 1.0, reduction: str = 'mean') -> None:
-        super().__init__()
-        self.loss_weight = float(loss_weight)
-        self.reduction = _check_reduction(reduction)
-
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
-
-        Args:
-            pred: Predictions, any shape.
-            target: Targets, same shape as ``pred``.
-
-        Returns:
-            torch.Tensor: The reduced loss, or the element-wise loss with ``reduction='none'``.
-        """
-        _check_shapes(pred, target)
-        loss = F.l1_loss(pred, target.to(pred.dtype), reduction=self.reduction)
-        return self.loss_weight * loss
+    loss_fn = staticmethod(F.l1_loss)
 
 
 @MODELS.register_module()
-class MSELoss(nn.Module):
+class MSELoss(_CoordinateLoss):
     """Squared error between predicted and target coordinates.
 
     Args:
@@ -140,21 +172,4 @@ class MSELoss(nn.Module):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``. Defaults to ``'mean'``.
     """
 
-    def __init__(self, loss_weight: float = 1.0, reduction: str = 'mean') -> None:
-        super().__init__()
-        self.loss_weight = float(loss_weight)
-        self.reduction = _check_reduction(reduction)
-
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
-
-        Args:
-            pred: Predictions, any shape.
-            target: Targets, same shape as ``pred``.
-
-        Returns:
-            torch.Tensor: The reduced loss, or the element-wise loss with ``reduction='none'``.
-        """
-        _check_shapes(pred, target)
-        loss = F.mse_loss(pred, target.to(pred.dtype), reduction=self.reduction)
-        return self.loss_weight * loss
+    loss_fn = staticmethod(F.mse_loss)

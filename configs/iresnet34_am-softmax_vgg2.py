@@ -1,0 +1,4 @@
+# IR-34 in the VGGFace2 AM-softmax recipe.
+_base_ = ['iresnet50_am-softmax_vgg2.py']
+
+model = dict(backbone=dict(depth=34))
