@@ -110,3 +110,15 @@ def test_data_root_follows_environment(monkeypatch):
     monkeypatch.delenv('FACEREC_DATA')
     cfg = Config.fromfile(str(CONFIG_DIR / 'mobilefacenet_celeba_quick.py'))
     assert cfg.test_dataloader.dataset.data_root == 'data/lfw'
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in LEAF_CONFIGS if p.name.endswith('_vgg2.py')], ids=lambda p: p.name
+)
+def test_zoo_config_has_a_table_row(path):
+    """Each VGGFace2 recipe has its row (params, FLOPs, embedding) in configs/README.md."""
+    table = (CONFIG_DIR / 'README.md').read_text()
+    rows = [line for line in table.splitlines() if line.startswith(f'| `{path.name}` |')]
+    assert len(rows) == 1, f'{path.name}: {len(rows)} rows in configs/README.md'
+    cells = [c.strip() for c in rows[0].strip('|').split('|')]
+    assert cells[2].isdigit() and cells[4].endswith('M') and cells[5].endswith('G')

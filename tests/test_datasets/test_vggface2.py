@@ -106,3 +106,23 @@ def test_missing_image_with_check(vggface2_like):
     VGGFace2(data_root=str(vggface2_like))
     with pytest.raises(FileNotFoundError, match=r'0007_01\.jpg \(listed in .*line 4\)'):
         VGGFace2(data_root=str(vggface2_like), check_images=True)
+
+
+def test_recipe_config_reads_the_official_layout(vggface2_like):
+    """``configs/mobilefacenet_vgg2.py`` trains from the official list and landmark CSV."""
+    from pathlib import Path
+
+    from mmengine.config import Config
+
+    from facerec.utils import register_all_modules
+
+    register_all_modules()
+    config = Path(__file__).resolve().parents[2] / 'configs' / 'mobilefacenet_vgg2.py'
+    cfg = Config.fromfile(str(config))
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg.data_root = str(vggface2_like)
+    ds = DATASETS.build(dataset_cfg)
+    assert type(ds).__name__ == 'VGGFace2' and len(ds) == 4
+    sample = ds[3]
+    assert tuple(sample['inputs'].shape) == (3, 112, 112)
+    assert int(sample['data_samples'].gt_label) == 1

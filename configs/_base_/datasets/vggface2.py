@@ -1,5 +1,5 @@
-# VGGFace2 training images, aligned on the fly from the official 5-point
-# landmarks (converted to the sphereface list format), 112x112.
+# VGGFace2 training images, aligned on the fly from the official 5-point loose
+# landmarks (meta/train_list.txt + bb_landmark/loose_landmark_train.csv), 112x112.
 # Data root: $FACEREC_DATA if set, else `data` (which may link to a shared folder).
 vggface2_root = '{{$FACEREC_DATA:data}}'
 
@@ -15,10 +15,11 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='ImageFolderIdentities',
+        type='VGGFace2',
         data_root=vggface2_root + '/vggface2',
         data_prefix='train',
-        landmark_file='train_landmarks.txt',
+        ann_file='meta/train_list.txt',
+        landmark_file='bb_landmark/loose_landmark_train.csv',
         pipeline=train_pipeline,
     ),
 )
