@@ -47,6 +47,7 @@ __all__ = [
     'EVALUATOR',
     'VISUALIZERS',
     'VISBACKENDS',
+    'DETECTORS',
 ]
 
 # Runners, loops and hooks.
@@ -99,3 +100,6 @@ EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['facerec
 # Visualisation.
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
+
+# Face detectors for the inference pipeline (no mmengine counterpart).
+DETECTORS = Registry('face detector', locations=['facerec.apis.detectors'])

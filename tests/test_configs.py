@@ -34,8 +34,9 @@ def test_config_builds(path):
     assert cfg.default_scope == 'facerec'
     assert RUNNERS.get(cfg.runner_type) is not None
     model = MODELS.build(cfg.model)
-    if 'head' in cfg.model:
-        assert model.head.num_classes == cfg.model.head.num_classes
+    arch_cfg = cfg.model.get('architecture', cfg.model)  # compression wrappers
+    if 'head' in arch_cfg:
+        assert model.head.num_classes == arch_cfg.head.num_classes
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(key)
         assert DATASETS.get(loader.dataset.type) is not None
@@ -74,7 +75,7 @@ def test_config_model_trains_one_step(path):
     samples = []
     for i in range(2):
         sample = FaceDataSample()
-        if 'head' in cfg.model:
+        if 'head' in cfg.model.get('architecture', cfg.model):
             sample.set_gt_label(i)
         else:
             sample.gt_landmarks = torch.rand(5, 2) * torch.tensor([w, h])

@@ -1,4 +1,8 @@
-"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--metric lfw]``."""
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--metric lfw]``.
+
+With ``--backend openvino|onnxruntime`` CHECKPOINT is an exported ``.xml`` / ``.onnx``
+model (see tools/deployment/export.py), evaluated with the same metrics.
+"""
 
 import argparse
 import os
@@ -15,9 +19,19 @@ from facerec.utils import (
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a facerec model')
     parser.add_argument('config', help='config file (.py, .yml or .yaml)')
-    parser.add_argument('checkpoint', help='checkpoint file (loaded weights-only)')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file (loaded weights-only), or the exported model with --backend',
+    )
     parser.add_argument('--metric', help='metric to report, e.g. "lfw" (default: the config\'s)')
     parser.add_argument('--out', help='write per-sample results (LFW: one CSV row per pair)')
+    parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'openvino', 'onnxruntime'],
+        default='pytorch',
+        help='run the PyTorch checkpoint, or an exported OpenVINO .xml / ONNX .onnx model',
+    )
+    parser.add_argument('--device', default='CPU', help='device of the exported-model backend')
     args = add_config_args(parser).parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -27,8 +41,13 @@ def main() -> None:
     args = parse_args()
     register_all_modules()
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
-    cfg.load_from = args.checkpoint
-    cfg.resume = False
+    if args.backend == 'pytorch':
+        cfg.load_from = args.checkpoint
+        cfg.resume = False
+    else:
+        from facerec.deployment import use_exported_model
+
+        use_exported_model(cfg, args.checkpoint, args.backend, args.device)
     set_test_metric(cfg, args.metric, args.out)
     build_runner(cfg).test()
 

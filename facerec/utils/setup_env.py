@@ -15,6 +15,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     Args:
         init_default_scope: Make ``'facerec'`` the current default scope.
     """
+    import facerec.apis.detectors  # noqa: F401
     import facerec.datasets  # noqa: F401
     import facerec.engine  # noqa: F401
     import facerec.evaluation  # noqa: F401

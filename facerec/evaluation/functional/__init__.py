@@ -1,5 +1,6 @@
 """Pure numpy evaluation functions."""
 
+from .detection import box_iou, detection_recall_precision, match_detections
 from .identification import (
     DISTRACTOR_LABEL,
     cosine_similarity_matrix,
@@ -10,6 +11,7 @@ from .identification import (
     tar_at_far,
 )
 from .landmarks import evaluate_landmarks, landmark_errors
+from .leave_one_out import leave_one_out_accuracy, leave_one_out_predictions
 from .verification import best_threshold, cosine_similarity, evaluate_verification, roc_auc
 
 __all__ = [
@@ -26,4 +28,9 @@ __all__ = [
     'mate_ranks',
     'split_gallery_probe',
     'tar_at_far',
+    'box_iou',
+    'match_detections',
+    'detection_recall_precision',
+    'leave_one_out_accuracy',
+    'leave_one_out_predictions',
 ]

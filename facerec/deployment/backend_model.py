@@ -1,0 +1,196 @@
+"""Evaluate an exported model with the runner: a BaseModel that runs the exported file."""
+
+import os.path as osp
+from typing import Any, Iterator, List, Optional, Union
+
+import torch
+from mmengine.model import BaseModel
+
+from facerec.registry import MODELS
+from facerec.structures import FaceDataSample
+
+from .runtime import BACKEND_SUFFIXES, load_exported_model
+
+#: Model types of each task, matched by class (subclasses count).
+_TASK_CLASSES = (('recognition', 'FaceRecognizer'), ('landmarks', 'LandmarkRegressor'))
+
+
+@MODELS.register_module()
+class ExportedBackendModel(BaseModel):
+    """Run an exported model (OpenVINO ``.xml`` or ONNX ``.onnx``) inside mmengine's Runner.
+
+    The dataloader gives uint8 BGR images; the data preprocessor here only stacks them
+    and casts them to float (no channel swap, no normalisation), since the exported graph
+    does the model's preprocessing itself. ``predict`` fills the same fields as the
+    PyTorch models, so :class:`~facerec.evaluation.LFWMetric`,
+    :class:`~facerec.evaluation.LandmarksMetric` and the others work unchanged:
+    ``pred_feature`` (with ``flip_test``, the sum of the embeddings of the image and its
+    mirror, as :class:`~facerec.models.FaceRecognizer` does) or ``pred_landmarks`` in
+    pixels of the input image.
+
+    Args:
+        model_path: The exported model file, with its ``.json`` sidecar.
+        backend: ``'openvino'`` or ``'onnxruntime'``; must match the file's suffix.
+        flip_test: Add the embedding of the mirrored image (recognition only).
+        expected_task: The task of the config the test runs with; a different task in
+            the sidecar is an error.
+        expected_input_size: ``(H, W)`` the config's model takes; a different input
+            size in the sidecar is an error.
+        device: Device of the backend (``'CPU'``).
+        data_preprocessor: Config of the data preprocessor; default stacks and casts only.
+    """
+
+    def __init__(
+        self,
+        model_path: str,
+        backend: str,
+        flip_test: bool = False,
+        expected_task: Optional[str] = None,
+        expected_input_size: Optional[List[int]] = None,
+        device: str = 'CPU',
+        data_preprocessor: Optional[dict] = None,
+    ):
+        if data_preprocessor is None:
+            data_preprocessor = dict(
+                type='FaceDataPreprocessor', mean=None, std=None, bgr_to_rgb=False
+            )
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor)
+        if backend not in BACKEND_SUFFIXES:
+            raise ValueError(f'backend must be one of {sorted(BACKEND_SUFFIXES)}, got {backend!r}')
+        suffix = BACKEND_SUFFIXES[backend]
+        if osp.splitext(model_path)[1].lower() != suffix:
+            raise ValueError(
+                f'The {backend} backend runs {suffix} files; got {model_path} (export with '
+                f'--format {"openvino" if backend == "openvino" else "onnx"})'
+            )
+        self.exported = load_exported_model(model_path, device=device)
+        meta = self.exported.meta
+        if expected_task is not None and meta['task'] != expected_task:
+            raise ValueError(
+                f'{model_path} is a {meta["task"]} model but the config tests a '
+                f'{expected_task} model'
+            )
+        if expected_input_size is not None and list(meta['input_size']) != list(
+            expected_input_size
+        ):
+            raise ValueError(
+                f'{model_path} takes {meta["input_size"][0]}x{meta["input_size"][1]} images '
+                f"but the config's model takes {expected_input_size[0]}x"
+                f'{expected_input_size[1]}; export the model from this config'
+            )
+        self.model_path = model_path
+        self.task = meta['task']
+        self.flip_test = bool(flip_test) and self.task == 'recognition'
+
+    def _run(self, inputs: torch.Tensor) -> torch.Tensor:
+        height, width = self.exported.input_size
+        if inputs.dim() != 4 or tuple(inputs.shape[1:]) != (3, height, width):
+            raise ValueError(
+                f'{self.model_path} takes (N, 3, {height}, {width}) images but the test '
+                f'dataloader gives {tuple(inputs.shape)}; export the model from this config '
+                '(or fix the test pipeline)'
+            )
+        array = inputs.detach().to('cpu', torch.float32).numpy()
+        return torch.from_numpy(self.exported(array))
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        data_samples: Optional[List[FaceDataSample]] = None,
+        mode: str = 'predict',
+    ) -> Union[torch.Tensor, List[FaceDataSample]]:
+        if mode == 'tensor':
+            return self._run(inputs)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(
+            f'An exported model only runs in "predict" or "tensor" mode, not {mode!r}'
+        )
+
+    @torch.no_grad()
+    def predict(
+        self, inputs: torch.Tensor, data_samples: Optional[List[FaceDataSample]] = None
+    ) -> List[FaceDataSample]:
+        """Fill ``pred_feature`` or ``pred_landmarks`` of the data samples."""
+        outputs = self._run(inputs)
+        if self.flip_test:
+            outputs = outputs + self._run(inputs.flip(-1))
+        if data_samples is None:
+            data_samples = [FaceDataSample() for _ in range(outputs.shape[0])]
+        if self.task == 'landmarks':
+            height, width = inputs.shape[-2:]
+            outputs = outputs * torch.tensor([width, height], dtype=outputs.dtype)
+            for sample, points in zip(data_samples, outputs):
+                sample.set_pred_landmarks(points)
+        else:
+            for sample, feat in zip(data_samples, outputs):
+                sample.set_pred_feature(feat)
+        return data_samples
+
+
+def _model_cfg_chain(model_cfg: Any) -> Iterator[dict]:
+    """The model config and the configs it wraps (``architecture``, ``model``)."""
+    while isinstance(model_cfg, dict):
+        yield model_cfg
+        model_cfg = model_cfg.get('architecture', model_cfg.get('model'))
+
+
+def config_task(model_cfg: Any) -> Optional[str]:
+    """``'recognition'`` or ``'landmarks'`` for a model config, None when not known."""
+    for item in _model_cfg_chain(model_cfg):
+        cls = MODELS.get(item.get('type')) if isinstance(item.get('type'), str) else None
+        if cls is None:
+            continue
+        for task, base_name in _TASK_CLASSES:
+            if any(base.__name__ == base_name for base in cls.__mro__):
+                return task
+    return None
+
+
+def config_flip_test(model_cfg: Any) -> bool:
+    """Whether a model config asks for flip test (``test_cfg.flip``)."""
+    for item in _model_cfg_chain(model_cfg):
+        test_cfg = item.get('test_cfg')
+        if isinstance(test_cfg, dict):
+            return bool(test_cfg.get('flip', False))
+    return False
+
+
+def config_input_size(model_cfg: Any) -> Optional[List[int]]:
+    """The backbone ``input_size`` of a model config as ``[H, W]``, None when not given.
+
+    The backbones' default input size is not looked up: only an explicit value counts.
+    """
+    for item in _model_cfg_chain(model_cfg):
+        backbone = item.get('backbone')
+        if isinstance(backbone, dict) and 'input_size' in backbone:
+            size = backbone['input_size']
+            if isinstance(size, int):
+                return [size, size]
+            if isinstance(size, (list, tuple)) and len(size) == 2:
+                return [int(size[0]), int(size[1])]
+    return None
+
+
+def use_exported_model(cfg: Any, model_path: str, backend: str, device: str = 'CPU') -> None:
+    """Make a config test an exported model instead of its PyTorch model.
+
+    ``cfg.model`` becomes an :class:`ExportedBackendModel` for ``model_path`` (with the
+    config's flip test, task and input size to check against), and no checkpoint is loaded.
+    """
+    if not osp.isfile(model_path):
+        raise FileNotFoundError(f'Exported model not found: {model_path}')
+    model_cfg = cfg.model
+    cfg.model = dict(
+        type='ExportedBackendModel',
+        model_path=model_path,
+        backend=backend,
+        flip_test=config_flip_test(model_cfg),
+        expected_task=config_task(model_cfg),
+        expected_input_size=config_input_size(model_cfg),
+        device=device,
+    )
+    cfg.load_from = None
+    cfg.resume = False

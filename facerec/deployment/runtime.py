@@ -1,0 +1,232 @@
+"""Running exported models: OpenVINO (``.xml``) and onnxruntime (``.onnx``) backends."""
+
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+
+from .metadata import read_metadata, sidecar_path
+
+#: File suffix of each backend's models.
+BACKEND_SUFFIXES = {'openvino': '.xml', 'onnxruntime': '.onnx'}
+
+
+def backend_of(path: str) -> str:
+    """The backend that runs a model file, from its suffix (``.xml`` or ``.onnx``)."""
+    suffix = osp.splitext(path)[1].lower()
+    for backend, expected in BACKEND_SUFFIXES.items():
+        if suffix == expected:
+            return backend
+    raise ValueError(
+        f'Cannot tell the backend of {path}: expected an OpenVINO .xml or an ONNX .onnx file'
+    )
+
+
+def _static_dims(shape: Sequence) -> List[Optional[int]]:
+    """Dimensions as ints, None where dynamic."""
+    return [int(d) if isinstance(d, (int, np.integer)) and d >= 0 else None for d in shape]
+
+
+class ExportedModel:
+    """An exported model and its metadata, callable on raw image batches.
+
+    ``model(batch)`` takes float32 ``(N, 3, H, W)`` BGR 0..255 images of the metadata's
+    ``input_size`` (other numeric dtypes are cast) and returns the ``embedding``
+    ``(N, D)`` or ``landmarks`` ``(N, K, 2)`` array.
+
+    Attributes:
+        path (str): The model file.
+        meta (dict): The sidecar (see :mod:`facerec.deployment.metadata`).
+        task (str): ``'recognition'`` or ``'landmarks'``.
+        input_size (tuple[int, int]): ``(H, W)`` of the input images.
+    """
+
+    backend = ''
+
+    def __init__(self, path: str, meta: dict):
+        self.path = path
+        self.meta = meta
+        self.task = meta['task']
+        self.input_size = tuple(meta['input_size'])
+
+    def _check_graph(self, input_shape: Sequence, output_shape: Sequence) -> None:
+        """Check the graph's input and output shapes against the metadata."""
+        dims = _static_dims(input_shape)
+        if len(dims) != 4 or dims[1] not in (None, 3):
+            raise ValueError(
+                f'{self.path}: expected one (N, 3, H, W) input, the graph has shape '
+                f'{list(input_shape)}'
+            )
+        if dims[2:] != list(self.input_size) and None not in dims[2:]:
+            raise ValueError(
+                f'{self.path}: the graph takes {dims[2]}x{dims[3]} images but its metadata '
+                f'{osp.basename(self.meta_path)} says input_size {list(self.input_size)}'
+            )
+        rank = len(output_shape)
+        if (self.task == 'recognition') != (rank == 2):
+            raise ValueError(
+                f'{self.path}: the metadata says task {self.task!r} but the graph output has '
+                f'shape {list(output_shape)}'
+            )
+
+    @property
+    def meta_path(self) -> str:
+        """The sidecar file."""
+        return sidecar_path(self.path)
+
+    def check_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Return ``batch`` as a contiguous float32 array, or raise a ValueError naming
+        the model when it is not ``(N, 3, H, W)`` of the model's input size."""
+        batch = np.asarray(batch)
+        if not np.issubdtype(batch.dtype, np.number):
+            raise TypeError(f'{self.path}: expected a numeric image batch, got {batch.dtype}')
+        height, width = self.input_size
+        if batch.ndim != 4 or batch.shape[1] != 3 or tuple(batch.shape[2:]) != (height, width):
+            raise ValueError(
+                f'{self.path} expects float32 BGR 0-255 images of shape (N, 3, {height}, '
+                f'{width}), got {tuple(batch.shape)}'
+            )
+        return np.ascontiguousarray(batch, dtype=np.float32)
+
+    def _empty_output(self) -> np.ndarray:
+        dim = self.meta['output_dim']
+        shape = (0, *dim) if isinstance(dim, list) else (0, int(dim))
+        return np.zeros(shape, np.float32)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        batch = self.check_batch(batch)
+        if batch.shape[0] == 0:
+            return self._empty_output()
+        return self._run(batch)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (
+            f'{type(self).__name__}({self.path!r}, task={self.task!r}, '
+            f'input_size={list(self.input_size)}, precision={self.meta["precision"]!r})'
+        )
+
+
+class OpenVINOModel(ExportedModel):
+    """An OpenVINO IR model compiled for a device.
+
+    Args:
+        path: The ``.xml`` file (its ``.bin`` beside it).
+        meta: The sidecar.
+        device: OpenVINO device name, ``'CPU'`` by default.
+        inference_precision: ``INFERENCE_PRECISION_HINT`` (``'f32'`` by default, since
+            OpenVINO otherwise runs bf16 on CPUs that have it); None keeps the device's
+            default. Quantised (int8) layers run in int8 either way.
+    """
+
+    backend = 'openvino'
+
+    def __init__(
+        self, path: str, meta: dict, device: str = 'CPU', inference_precision: Optional[str] = 'f32'
+    ):
+        super().__init__(path, meta)
+        import openvino as ov
+
+        core = ov.Core()
+        model = core.read_model(path)
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            raise ValueError(
+                f'{path}: expected one input and one output, the graph has '
+                f'{len(model.inputs)} and {len(model.outputs)}'
+            )
+        self._check_graph(
+            [d.get_length() if d.is_static else -1 for d in model.inputs[0].get_partial_shape()],
+            list(model.outputs[0].get_partial_shape()),
+        )
+        config = {}
+        if inference_precision is not None:
+            config['INFERENCE_PRECISION_HINT'] = inference_precision
+        self.device = device
+        self.compiled = core.compile_model(model, device, config)
+        self._request = self.compiled.create_infer_request()
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        self._request.infer({0: batch})
+        return np.array(self._request.get_output_tensor(0).data, dtype=np.float32, copy=True)
+
+
+class ONNXRuntimeModel(ExportedModel):
+    """An ONNX model run by onnxruntime.
+
+    Args:
+        path: The ``.onnx`` file.
+        meta: The sidecar.
+        device: ``'CPU'`` (CPUExecutionProvider) or ``'CUDA'`` (CUDAExecutionProvider).
+        num_threads: Intra-op threads; None lets onnxruntime choose.
+    """
+
+    backend = 'onnxruntime'
+
+    def __init__(
+        self, path: str, meta: dict, device: str = 'CPU', num_threads: Optional[int] = None
+    ):
+        super().__init__(path, meta)
+        import onnxruntime as ort
+
+        providers = {'CPU': ['CPUExecutionProvider']}
+        providers['CUDA'] = ['CUDAExecutionProvider', 'CPUExecutionProvider']
+        if device.upper() not in providers:
+            raise ValueError(f'onnxruntime device must be CPU or CUDA, got {device!r}')
+        wanted = providers[device.upper()]
+        if wanted[0] not in ort.get_available_providers():
+            raise RuntimeError(f'onnxruntime here has no {wanted[0]}')
+        options = ort.SessionOptions()
+        if num_threads is not None:
+            options.intra_op_num_threads = int(num_threads)
+        self.session = ort.InferenceSession(path, options, providers=wanted)
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ValueError(
+                f'{path}: expected one input and one output, the graph has {len(inputs)} '
+                f'and {len(outputs)}'
+            )
+        self._check_graph(
+            [d if isinstance(d, int) else -1 for d in inputs[0].shape], outputs[0].shape
+        )
+        self.device = device
+        self._input_name = inputs[0].name
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self.session.run(None, {self._input_name: batch})[0], np.float32)
+
+
+def load_exported_model(
+    path: str, device: str = 'CPU', inference_precision: Optional[str] = 'f32'
+) -> Union[OpenVINOModel, ONNXRuntimeModel]:
+    """Load an exported model and its sidecar.
+
+    Args:
+        path: An OpenVINO ``.xml`` or an ONNX ``.onnx`` file written by
+            ``tools/deployment/export.py``, with its ``.json`` sidecar.
+        device: ``'CPU'`` (default) or another OpenVINO device / ``'CUDA'`` for onnxruntime.
+        inference_precision: OpenVINO's ``INFERENCE_PRECISION_HINT``; ``'f32'`` by default,
+            None for the device's default (bf16 on CPUs with AMX/AVX512-BF16). Ignored by
+            onnxruntime.
+
+    Returns:
+        A callable model with ``.meta``: ``model(batch)`` maps float32 ``(N, 3, H, W)``
+        BGR 0..255 images to ``(N, D)`` embeddings or ``(N, K, 2)`` landmarks.
+
+    Raises:
+        FileNotFoundError: The model, its weights or its sidecar is missing.
+        ValueError: Unknown suffix, or a sidecar that does not match the graph.
+    """
+    path = str(path)
+    backend = backend_of(path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Exported model not found: {path}')
+    if backend == 'openvino':
+        weights = osp.splitext(path)[0] + '.bin'
+        if not osp.isfile(weights):
+            raise FileNotFoundError(f'The weights {weights} of the OpenVINO model are missing')
+    meta = read_metadata(path)
+    if backend == 'openvino':
+        return OpenVINOModel(path, meta, device=device, inference_precision=inference_precision)
+    return ONNXRuntimeModel(path, meta, device=device)

@@ -1,0 +1,204 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from facerec.models.compression import QuantizationAwareTraining
+from facerec.models.compression.nncf_utils import iter_quantizers
+from facerec.registry import MODELS
+
+pytest.importorskip('nncf', reason='model compression needs nncf (requirements/optional.txt)')
+
+
+def build_qat(fp32: nn.Module, arch_cfg: dict, **kwargs) -> QuantizationAwareTraining:
+    """A QAT model loaded with ``fp32``'s weights the way ``load_from`` does, uninitialised."""
+    model = MODELS.build(dict(type='QuantizationAwareTraining', architecture=arch_cfg, **kwargs))
+    model.load_state_dict(fp32.state_dict(), strict=True)
+    return model.eval()
+
+
+def num_convs_and_linears(module: nn.Module) -> int:
+    return sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in module.modules())
+
+
+def test_quantizers_are_inserted_and_calibrated(face_fp32, face_arch_cfg, make_batches):
+    model = build_qat(face_fp32, face_arch_cfg)
+    assert not model.is_initialized
+    quantizers = list(iter_quantizers(model.backbone))
+    # One weight quantizer per convolution plus activation quantizers.
+    assert len(quantizers) > num_convs_and_linears(face_fp32.backbone)
+    assert not list(iter_quantizers(model.head))  # the training head stays fp32
+    data = make_batches(size=32)
+    model.initialize_compression(data)
+    assert model.is_initialized
+    # The fp32 weights were loaded before calibration: outputs stay close to fp32 ones.
+    x = data[0]
+    out, ref = model.extract_feat(x), face_fp32.extract_feat(x)
+    assert not torch.equal(out, ref)
+    cosine = F.cosine_similarity(out, ref)
+    assert cosine.mean() > 0.98 and cosine.min() > 0.9
+    # Signed activations, as configured by default, and trainable ranges.
+    acts = [q for q in quantizers if q.get_config()['signedness_to_force'] is None]
+    assert acts and all(q.signed for q in acts)
+    names = [n for n, p in model.named_parameters() if p.requires_grad and '__nncf_hooks' in n]
+    assert any('scale' in n for n in names)
+
+
+def test_loss_predict_and_tensor_modes_go_to_the_architecture(
+    face_fp32, face_arch_cfg, make_batches
+):
+    from facerec.structures import FaceDataSample
+
+    model = build_qat(face_fp32, face_arch_cfg)
+    model.initialize_compression(make_batches())
+    x = torch.randn(2, 3, 32, 32)
+    samples = [FaceDataSample().set_gt_label(i) for i in range(2)]
+    model.train()
+    losses = model(x, samples, mode='loss')
+    assert set(losses) >= {'loss_cls'} and torch.isfinite(losses['loss_cls'])
+    losses['loss_cls'].backward()
+    scale_grads = [q.scale.grad for q in iter_quantizers(model.backbone) if hasattr(q, 'scale')]
+    assert any(g is not None and g.abs().sum() > 0 for g in scale_grads)
+    model.eval()
+    preds = model(x, [FaceDataSample(), FaceDataSample()], mode='predict')
+    assert preds[0].pred_feature.shape == (16,)
+    assert torch.equal(model(x, mode='tensor'), model.architecture.extract_feat(x))
+    assert model.data_preprocessor is model.architecture.data_preprocessor
+    assert model.head is model.architecture.head and model.backbone is model.architecture.backbone
+
+
+def test_uninitialised_model_refuses_to_predict_and_calibrates_on_first_loss(
+    face_fp32, face_arch_cfg, make_batches
+):
+    from facerec.structures import FaceDataSample
+
+    model = build_qat(face_fp32, face_arch_cfg)
+    with pytest.raises(RuntimeError, match='CompressionHook'):
+        model(torch.randn(1, 3, 32, 32), None, mode='predict')
+    samples = [FaceDataSample().set_gt_label(i) for i in range(4)]
+    model.train()(torch.randn(4, 3, 32, 32), samples, mode='loss')
+    assert model.is_initialized
+
+
+def test_checkpoint_round_trip_is_weights_only_and_exact(
+    face_fp32, face_arch_cfg, make_batches, tmp_path
+):
+    model = build_qat(face_fp32, face_arch_cfg)
+    model.initialize_compression(make_batches())
+    path = tmp_path / 'qat.pth'
+    torch.save({'state_dict': model.state_dict()}, path)
+    state = torch.load(path, weights_only=True)['state_dict']
+    stored = QuantizationAwareTraining.decode_extra_state(state['_extra_state'])
+    assert stored['nncf'] == model.compression_structure
+    assert stored['algorithms'][0]['activations'] == dict(mode='symmetric', signed=True)
+    fresh = MODELS.build(dict(type='QuantizationAwareTraining', architecture=face_arch_cfg))
+    fresh.load_state_dict(state, strict=True)
+    fresh.eval()
+    assert fresh.is_initialized
+    x = torch.randn(4, 3, 32, 32)
+    assert torch.equal(fresh.extract_feat(x), model.extract_feat(x))
+
+
+def test_checkpoint_with_another_placement_restores_its_own(face_fp32, face_arch_cfg, make_batches):
+    # The checkpoint's model skips the first convolution; the config quantises everything.
+    source = build_qat(
+        face_fp32, face_arch_cfg, quantization=dict(ignored_scope=dict(patterns=['stem/0/.*']))
+    )
+    source.initialize_compression(make_batches())
+    target = MODELS.build(dict(type='QuantizationAwareTraining', architecture=face_arch_cfg))
+    assert len(list(iter_quantizers(target))) > len(list(iter_quantizers(source)))
+    target.load_state_dict(source.state_dict(), strict=True)
+    target.eval()
+    assert len(list(iter_quantizers(target))) == len(list(iter_quantizers(source)))
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(target.extract_feat(x), source.extract_feat(x))
+
+
+def test_landmark_regressor_is_quantised(landnet_fp32, landnet_arch_cfg, make_batches):
+    model = build_qat(landnet_fp32, landnet_arch_cfg)
+    data = make_batches(size=48)
+    model.initialize_compression(data)
+    out = model(data[0], mode='tensor')
+    assert out.shape == (8, 5, 2)
+    assert (out - landnet_fp32.extract_feat(data[0])).abs().max() < 0.05
+
+
+@pytest.mark.parametrize(
+    'kwargs, error, match',
+    [
+        (dict(quantization=dict(bits=4)), KeyError, 'Unknown quantization keys'),
+        (dict(quantization=dict(weights=dict(mode='log'))), ValueError, 'symmetric'),
+        (dict(quantization=dict(activations=dict(sign=True))), KeyError, 'activations'),
+        (dict(quantization=dict(preset='fast')), ValueError, 'preset'),
+        (dict(quantization=dict(calibration_batches=0)), ValueError, 'calibration_batches'),
+        (dict(compress='neck'), ValueError, 'sub-module'),
+    ],
+)
+def test_bad_settings_are_refused(kwargs, error, match, face_arch_cfg):
+    with pytest.raises(error, match=match):
+        MODELS.build(dict(type='QuantizationAwareTraining', architecture=face_arch_cfg, **kwargs))
+
+
+def assert_close_to_fake_quant(out: np.ndarray, ref: np.ndarray) -> None:
+    """Int8 kernels requantise in their own order, so a value on a rounding boundary may land
+    one step away and the difference propagates; the embeddings stay the same directions."""
+    cosine = (out * ref).sum(1) / np.linalg.norm(out, axis=1) / np.linalg.norm(ref, axis=1)
+    assert cosine.min() > 0.98 and np.median(cosine) > 0.999
+    assert np.abs(out - ref).mean() < 0.05 * np.abs(ref).mean()
+
+
+class Embedder(nn.Module):
+    """What an exporter traces: the model's extract_feat on normalised images."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model.extract_feat(x)
+
+
+def test_export_to_onnx_qdq_and_openvino_int8(face_fp32, face_arch_cfg, make_batches, tmp_path):
+    onnx = pytest.importorskip('onnx')
+    ort = pytest.importorskip('onnxruntime')
+    ov = pytest.importorskip('openvino')
+    model = build_qat(face_fp32, face_arch_cfg)
+    data = make_batches()
+    model.initialize_compression(data)
+    x = data[0][:4]
+    with torch.no_grad():
+        ref = model.extract_feat(x).numpy()
+
+    path = tmp_path / 'qat.onnx'
+    torch.onnx.export(
+        Embedder(model).eval(),
+        (x,),
+        str(path),
+        dynamo=False,
+        input_names=['input'],
+        opset_version=13,
+    )
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert ops.count('QuantizeLinear') > 10 and ops.count('DequantizeLinear') > 10
+    out = ort.InferenceSession(str(path)).run(None, {'input': x.numpy()})[0]
+    assert_close_to_fake_quant(out, ref)
+
+    ir = ov.convert_model(Embedder(copy.deepcopy(model)).eval(), example_input=x)
+    types = [op.get_type_name() for op in ir.get_ops()]
+    assert types.count('FakeQuantize') > 10
+    compiled = ov.Core().compile_model(ir, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    out = compiled(x.numpy())[0]
+    assert_close_to_fake_quant(out, ref)
+    # Afterwards the model still runs its quantizers natively.
+    with torch.no_grad():
+        assert torch.equal(model.extract_feat(x), torch.from_numpy(ref))
+
+
+def test_sequential_backbone_is_refused_with_advice(face_arch_cfg):
+    arch = MODELS.build(face_arch_cfg)
+    arch.backbone = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten())
+    with pytest.raises(TypeError, match='nn.Sequential'):
+        QuantizationAwareTraining(arch)
