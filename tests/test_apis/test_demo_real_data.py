@@ -2,13 +2,10 @@
 
 import os
 
-import numpy as np
 import pytest
 
-from facerec.apis import build_pipeline, embed_identity_folders
 from facerec.apis.face_pipeline import FrameFaces
 from facerec.datasets.transforms.landmark_transforms import crop_box
-from facerec.evaluation.functional import leave_one_out_accuracy
 
 pytestmark = pytest.mark.real_data
 
