@@ -172,8 +172,8 @@ class FaceRecognitionPipeline:
         border_mode: How the aligned crop is filled where it leaves the image
             (``'replicate'``, as the recognisers are trained, or ``'constant'``
             black); None keeps the model's alignment setting. Faces at the image
-            edge and tightly cropped photos need it: black borders cost the quick
-            model half its identification accuracy on the tight BBT crops.
+            edge and tightly cropped photos need it: with black borders the quick
+            model identified 22.5 % of the tight BBT crops instead of 40 %.
     """
 
     def __init__(

@@ -118,9 +118,18 @@ class TorchModel(InferenceModel):
         checkpoint: Path of the checkpoint (``.pth``); None keeps the initial
             weights (tests only).
         device: torch device.
+        num_threads: torch CPU threads while running (None: leave as is). The demo
+            embeds a few faces at a time, which one thread does as fast, and more
+            threads slow down badly on a busy machine.
     """
 
-    def __init__(self, config: Union[str, dict], checkpoint: Optional[str], device: str = 'cpu'):
+    def __init__(
+        self,
+        config: Union[str, dict],
+        checkpoint: Optional[str],
+        device: str = 'cpu',
+        num_threads: Optional[int] = 1,
+    ):
         import torch
         from mmengine.config import Config
 
@@ -140,6 +149,7 @@ class TorchModel(InferenceModel):
         except RuntimeError as err:
             raise ValueError(f'{err} (config {name})') from err
         self._torch = torch
+        self.num_threads = num_threads
         self._device = torch.device(device)
         self._wrapper = ExportWrapper(model).to(self._device).eval()
         size = find_input_size(model)
@@ -170,11 +180,17 @@ class TorchModel(InferenceModel):
                 f'got {tuple(batch.shape)}'
             )
         torch = self._torch
-        with torch.no_grad():
-            inputs = torch.from_numpy(np.ascontiguousarray(batch)).to(self._device)
-            if len(inputs) == 0:
-                return self._wrapper(inputs.new_zeros((1, 3, h, w)))[:0].cpu().numpy()
-            return self._wrapper(inputs).float().cpu().numpy()
+        threads = torch.get_num_threads()
+        if self.num_threads:
+            torch.set_num_threads(self.num_threads)
+        try:
+            with torch.no_grad():
+                inputs = torch.from_numpy(np.ascontiguousarray(batch)).to(self._device)
+                if len(inputs) == 0:
+                    return self._wrapper(inputs.new_zeros((1, 3, h, w)))[:0].cpu().numpy()
+                return self._wrapper(inputs).float().cpu().numpy()
+        finally:
+            torch.set_num_threads(threads)
 
 
 def load_inference_model(

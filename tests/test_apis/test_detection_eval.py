@@ -77,3 +77,25 @@ def test_evaluate_face_detector(tmp_path):
     # One matched face; its left eye is 1 px off over an inter-ocular distance of 20.
     assert result['faces_with_points'] == 1
     assert result['detector_nme'] == pytest.approx(0.05 / 5)
+
+
+def test_eval_face_detector_tool(tmp_path, scene, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'eval_face_detector.py'
+    spec = importlib.util.spec_from_file_location('eval_face_detector_tool', tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    img, boxes, _ = scene([0, 1], np.random.default_rng(0))
+    cv2.imwrite(str(tmp_path / 'scene.png'), img)
+    rows = ''.join(
+        f"<box top='{y1:g}' left='{x1:g}' width='{x2 - x1:g}' height='{y2 - y1:g}'/>"
+        for x1, y1, x2, y2 in boxes
+    )
+    xml = tmp_path / 'scene.xml'
+    xml.write_text(f"<dataset><images><image file='scene.png'>{rows}</image></images></dataset>")
+    result = module.main([str(xml), '--detector', 'SyntheticFaceDetector'])
+    assert result['recall'] == 1.0 and result['precision'] == 1.0
+    assert '"recall": 1.0' in capsys.readouterr().out
