@@ -28,8 +28,6 @@ __all__ = [
     'load_inference_model',
 ]
 
-#: File suffixes of exported models.
-EXPORTED_SUFFIXES = ('.xml', '.onnx')
 #: File suffixes of configs.
 CONFIG_SUFFIXES = ('.py', '.yml', '.yaml')
 
@@ -210,12 +208,15 @@ def load_inference_model(
         The model.
     """
     if isinstance(model, str):
+        from facerec.deployment.runtime import BACKEND_SUFFIXES
+
+        exported_suffixes = tuple(BACKEND_SUFFIXES.values())
         suffix = osp.splitext(model)[1].lower()
-        if suffix in EXPORTED_SUFFIXES:
+        if suffix in exported_suffixes:
             return ExportedFaceModel(model, device=device or 'CPU')
         if suffix not in CONFIG_SUFFIXES:
             raise ValueError(
-                f'{model}: expected an exported model ({", ".join(EXPORTED_SUFFIXES)}) or a '
+                f'{model}: expected an exported model ({", ".join(exported_suffixes)}) or a '
                 f'facerec config ({", ".join(CONFIG_SUFFIXES)})'
             )
     if checkpoint is None:

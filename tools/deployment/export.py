@@ -12,6 +12,7 @@ import argparse
 from mmengine.config import DictAction
 
 from facerec.deployment import export_from_config
+from facerec.deployment.onnx_export import DEFAULT_OPSET
 from facerec.utils import load_config, register_all_modules
 
 
@@ -53,7 +54,7 @@ def parse_args() -> argparse.Namespace:
         metavar='SIZE',
         help="H W (or one value for square); default: the backbone's input_size",
     )
-    parser.add_argument('--opset', type=int, default=17, help='ONNX opset')
+    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET, help='ONNX opset')
     parser.add_argument('--seed', type=int, default=0, help='seed of the image choice')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, help='override config values (key=value)'
