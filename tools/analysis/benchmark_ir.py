@@ -7,16 +7,17 @@ Both models are converted with ``openvino.convert_model`` (the int8 one keeps NN
 quantizers as ``FakeQuantize``, which the CPU plugin runs with int8 kernels) and compiled for the
 CPU with ``INFERENCE_PRECISION_HINT=f32``, so the fp32 model really runs in fp32 (OpenVINO
 picks bf16 by default where the CPU supports it; that variant is timed too, as "fp32 model,
-default precision"). Batches of 1 (latency) and 64 (throughput) are timed in interleaved rounds
-and the int8/fp32 ratios come from the same run. Without checkpoints (``--random``), the models
-keep their random weights and the int8 one is calibrated on random batches: the timing is the
-same, the outputs are meaningless.
+default precision"). The fp32 model in eager PyTorch (``torch.no_grad``, eval mode) is timed as
+the baseline a user starts from. Batches of 1 (latency) and 64 (throughput) are timed in
+interleaved rounds and the ratios come from the same run. Without checkpoints (``--random``),
+the models keep their random weights and the int8 one is calibrated on random batches: the
+timing is the same, the outputs are meaningless.
 """
 
 import argparse
 import statistics
 import time
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -55,14 +56,32 @@ def input_shape(model: nn.Module) -> List[int]:
     return [3, int(h), int(w)]
 
 
-def time_model(compiled, batch: np.ndarray, iters: int) -> List[float]:
-    """Seconds per synchronous inference, ``iters`` times."""
+def openvino_runner(compiled) -> Callable[[np.ndarray], np.ndarray]:
+    """Synchronous inference on one request of a compiled OpenVINO model."""
     request = compiled.create_infer_request()
-    request.infer({0: batch})
+    return lambda batch: request.infer({0: batch})[0]
+
+
+def eager_runner(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+    """The model's ``extract_feat`` in eager PyTorch, without gradients."""
+    features = Features(model).eval()
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return features(torch.from_numpy(batch)).numpy()
+
+    return run
+
+
+def time_model(
+    run: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, iters: int
+) -> List[float]:
+    """Seconds per call of ``run(batch)``, ``iters`` times (after one warm-up call)."""
+    run(batch)
     times = []
     for _ in range(iters):
         t0 = time.perf_counter()
-        request.infer({0: batch})
+        run(batch)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -123,14 +142,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     rng = np.random.default_rng(0)
     for bs in args.batch_sizes:
         batch = rng.standard_normal([bs, *shape]).astype(np.float32)
-        compiled = {}
+        compiled = {'eager PyTorch (fp32)': eager_runner(fp32)}
         for label, (name, props) in variants.items():
             ir = irs[name].clone()
             ir.reshape([bs, *shape])
             hint = 'LATENCY' if bs == 1 else 'THROUGHPUT'
-            compiled[label] = core.compile_model(ir, 'CPU', dict(props, PERFORMANCE_HINT=hint))
-        outputs = {k: c({0: batch})[0] for k, c in compiled.items()}
-        ref = outputs['fp32 (f32)']
+            model = core.compile_model(ir, 'CPU', dict(props, PERFORMANCE_HINT=hint))
+            compiled[label] = openvino_runner(model)
+        outputs = {k: run(batch) for k, run in compiled.items()}
+        ref = outputs['eager PyTorch (fp32)']
         per_iter = {
             k: max(1, int(args.seconds / max(1e-4, min(time_model(c, batch, 3)))))
             for k, c in compiled.items()
@@ -144,23 +164,25 @@ def main(argv: Optional[List[str]] = None) -> None:
             cos = float((outputs[k] * ref).sum() / np.linalg.norm(outputs[k]) / np.linalg.norm(ref))
             print(
                 f'batch {bs:3d}  {k:26s} {1e3 * results[bs][k]:8.2f} ms  '
-                f'{bs / results[bs][k]:9.1f} img/s  cosine to fp32 {cos:.4f}'
+                f'{bs / results[bs][k]:9.1f} img/s  cosine to eager {cos:.4f}'
             )
         print()
 
     print(
-        '| batch | fp32 (f32) | fp32 (default precision) | int8 | int8 speed-up vs f32 | '
-        'vs default |'
+        '| batch | eager PyTorch | fp32 (f32) | fp32 (default precision) | int8 | '
+        'int8 vs eager | int8 vs f32 | int8 vs default |'
     )
-    print('|---|---|---|---|---|---|')
+    print('|---|---|---|---|---|---|---|---|')
     for bs, r in results.items():
 
         def unit(t: float, bs: int = bs) -> str:
             return f'{1e3 * t:.2f} ms' if bs == 1 else f'{bs / t:.0f} img/s'
 
+        eager = r['eager PyTorch (fp32)']
         print(
-            f'| {bs} | {unit(r["fp32 (f32)"])} | {unit(r["fp32 (default precision)"])} | '
-            f'{unit(r["int8"])} | {r["fp32 (f32)"] / r["int8"]:.2f}x | '
+            f'| {bs} | {unit(eager)} | {unit(r["fp32 (f32)"])} | '
+            f'{unit(r["fp32 (default precision)"])} | {unit(r["int8"])} | '
+            f'{eager / r["int8"]:.2f}x | {r["fp32 (f32)"] / r["int8"]:.2f}x | '
             f'{r["fp32 (default precision)"] / r["int8"]:.2f}x |'
         )
 

@@ -1,4 +1,7 @@
 from .checkpoint_loading import (
+    check_checkpoint_overlap,
+    checkpoint_state_dict,
+    load_for_inference,
     load_local_checkpoint,
     safe_checkpoint_globals,
     trusted_checkpoint_loading,
@@ -7,6 +10,9 @@ from .face_runner import FaceRunner, init_cpu_dist
 
 __all__ = [
     'FaceRunner',
+    'check_checkpoint_overlap',
+    'checkpoint_state_dict',
+    'load_for_inference',
     'init_cpu_dist',
     'load_local_checkpoint',
     'safe_checkpoint_globals',

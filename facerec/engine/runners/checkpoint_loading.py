@@ -13,7 +13,8 @@ import contextlib
 import contextvars
 import os.path as osp
 import pickle
-from typing import Iterator, List
+import re
+from typing import Iterator, List, Mapping, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -92,8 +93,86 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
             f'loading does not allow ({first}). Checkpoints for testing and `load_from` are '
             'loaded weights-only; only resuming a run (--resume) loads the full state.'
         ) from None
-    except (RuntimeError, EOFError) as e:
-        raise RuntimeError(f'Cannot read checkpoint {filename}: {e}') from e
+    except Exception as e:  # the unpickler fails on junk with any kind of error
+        raise RuntimeError(
+            f'Cannot read checkpoint {filename}: not a torch checkpoint ({type(e).__name__}: {e})'
+        ) from e
+
+
+def checkpoint_state_dict(
+    checkpoint, filename: str, revise_keys: Sequence[Tuple[str, str]] = ()
+) -> Mapping[str, torch.Tensor]:
+    """The weights of a loaded checkpoint (its ``state_dict``, or the dict itself), with the
+    ``(pattern, replacement)`` key revisions applied.
+
+    Raises:
+        TypeError: The file does not hold a dict.
+        ValueError: The dict holds no tensors.
+    """
+    if not isinstance(checkpoint, Mapping):
+        raise TypeError(
+            f'Checkpoint {filename} holds a {type(checkpoint).__name__}, not a dict of weights'
+        )
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, Mapping) or not any(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        keys = sorted(str(k) for k in checkpoint)[:8]
+        raise ValueError(f'Checkpoint {filename} holds no weights (top-level keys: {keys})')
+    state = dict(state)
+    for pattern, replacement in revise_keys:
+        state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
+    return state
+
+
+def _examples(keys, n: int = 3) -> str:
+    keys = sorted(keys)
+    more = f' and {len(keys) - n} more' if len(keys) > n else ''
+    return ', '.join(repr(k) for k in keys[:n]) + more
+
+
+def check_checkpoint_overlap(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], filename: str
+) -> None:
+    """Refuse a checkpoint none of whose weights the model has (a checkpoint of another kind
+    of model). Keys may also match the tail of a model key (a wrapped model such as a
+    compressed one takes the bare architecture's checkpoint)."""
+    own = model.state_dict().keys()
+    names = set()
+    for key in own:
+        parts = key.split('.')
+        names.update('.'.join(parts[i:]) for i in range(len(parts)))
+    if not any(k in names for k in state):
+        raise ValueError(
+            f'Checkpoint {filename} does not fit {type(model).__name__}: none of its '
+            f'{len(state)} weights ({_examples(state)}) is in the model '
+            f'({_examples(own)})'
+        )
+
+
+def load_for_inference(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], filename: str
+) -> None:
+    """Load ``state`` into ``model`` for testing: every weight that inference uses must be in
+    the checkpoint with its shape. Weights of the modules the model lists in
+    ``training_only_modules`` (e.g. a recogniser's margin head) may be absent.
+
+    Raises:
+        ValueError: Shapes differ or inference weights are missing; the message names the
+            file and the keys.
+    """
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:
+        name = type(model).__name__
+        raise ValueError(f'Checkpoint {filename} does not fit {name}: {e}') from None
+    optional = tuple(f'{m}.' for m in getattr(model, 'training_only_modules', ()))
+    missing = [k for k in result.missing_keys if not k.startswith(optional)]
+    if missing:
+        raise ValueError(
+            f'Checkpoint {filename} does not fit {type(model).__name__}: it lacks '
+            f'{len(missing)} weights the model needs for inference ({_examples(missing)})'
+        )
 
 
 CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)

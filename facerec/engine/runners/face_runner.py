@@ -1,33 +1,46 @@
 """The runner of facerec: mmengine's Runner with safe checkpoint loading and CPU DDP."""
 
+import contextlib
 import os
 import subprocess
-from typing import Dict, Optional, Union
+from typing import Dict, Iterator, Optional, Union
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import is_distributed
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 from torch.nn.parallel import DistributedDataParallel
 
 import facerec.fileio  # noqa: F401 (registers the 'atomic_local' checkpoint backend)
 from facerec.registry import MODEL_WRAPPERS, RUNNERS
 
-from .checkpoint_loading import trusted_checkpoint_loading
+from .checkpoint_loading import (
+    check_checkpoint_overlap,
+    checkpoint_state_dict,
+    load_for_inference,
+    trusted_checkpoint_loading,
+)
 
 
 @RUNNERS.register_module()
 class FaceRunner(Runner):
-    """:class:`mmengine.runner.Runner` with two changes.
+    """:class:`mmengine.runner.Runner` with these changes.
 
     - Checkpoints are loaded weights-only (``load_from``, testing), except
       when resuming, which restores the full optimiser/scheduler state.
+    - A checkpoint that does not fit the model is refused with the file and
+      the keys named: one with none of the model's weights always; for
+      testing and validation, one lacking a weight inference needs or with
+      a shape that differs (fine-tuning may still drop a head).
     - Distributed training without CUDA uses the gloo backend and a DDP
       wrapper without device ids, so ``torchrun ... --launcher pytorch``
       works on CPU machines; with CUDA nothing changes (nccl).
     """
 
     def __init__(self, *args, **kwargs):
+        self._load_for_inference = False
         super().__init__(*args, **kwargs)
         if self.distributed:
             self.logger.info(
@@ -37,6 +50,45 @@ class FaceRunner(Runner):
     def resume(self, filename: str, *args, **kwargs) -> None:
         with trusted_checkpoint_loading():
             super().resume(filename, *args, **kwargs)
+
+    def load_checkpoint(
+        self,
+        filename: str,
+        map_location='cpu',
+        strict: bool = False,
+        revise_keys: list = [(r'^module.', '')],  # noqa: B006 (mmengine's signature)
+    ) -> dict:
+        """Load weights from ``filename`` into the model (see the class notes on checks)."""
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        state = checkpoint_state_dict(checkpoint, filename, revise_keys)
+        check_checkpoint_overlap(model, state, filename)
+        if self._load_for_inference and not strict:
+            load_for_inference(model, state, filename)
+        else:
+            checkpoint = _load_checkpoint_to_model(
+                model, checkpoint, strict, revise_keys=revise_keys
+            )
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    @contextlib.contextmanager
+    def _loading_for_inference(self) -> Iterator[None]:
+        self._load_for_inference = True
+        try:
+            yield
+        finally:
+            self._load_for_inference = False
+
+    def test(self) -> dict:
+        with self._loading_for_inference():
+            return super().test()
+
+    def val(self) -> dict:
+        with self._loading_for_inference():
+            return super().val()
 
     @staticmethod
     def _use_cpu_dist() -> bool:

@@ -88,6 +88,9 @@ class BaseCompressedModel(BaseModel):
         compress: Attribute path of the compressed sub-module inside the architecture.
         example_input_shape: ``(C, H, W)`` of the synthetic inputs of the structural pass;
             defaults to ``(3, *backbone.input_size)``.
+        norm_eval: Keep the batch-norm layers of the compressed sub-module in eval mode while
+            training: their running statistics stay those of the fp32 model (or of the
+            batch-norm adaptation) and only their affine parameters are fine-tuned.
         data_preprocessor: Defaults to the architecture's own.
         init_cfg: Weight initialisation config.
     """
@@ -98,6 +101,7 @@ class BaseCompressedModel(BaseModel):
         steps: Sequence[CompressionStep],
         compress: str = 'backbone',
         example_input_shape: Optional[Sequence[int]] = None,
+        norm_eval: bool = False,
         data_preprocessor: Optional[Union[dict, nn.Module]] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -118,6 +122,7 @@ class BaseCompressedModel(BaseModel):
             raise ValueError('a compressed model needs at least one compression algorithm')
         self.steps = list(steps)
         self.compress = str(compress)
+        self.norm_eval = bool(norm_eval)
         try:
             target = self.architecture.get_submodule(self.compress) if self.compress else None
         except AttributeError:
@@ -346,10 +351,26 @@ class BaseCompressedModel(BaseModel):
             self._structure = config
 
     # ------------------------------------------------------------------ forward
+    def train(self, mode: bool = True) -> 'BaseCompressedModel':
+        """Set the training mode; with ``norm_eval`` the compressed part's batch norms stay
+        in eval mode."""
+        super().train(mode)
+        if mode and self.norm_eval:
+            for module in self.compressed_module.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
+
     @property
     def backbone(self) -> nn.Module:
         """The architecture's backbone."""
         return self.architecture.backbone
+
+    @property
+    def training_only_modules(self) -> Tuple[str, ...]:
+        """The architecture's training-only sub-modules, under ``architecture.``."""
+        names = getattr(self.architecture, 'training_only_modules', ())
+        return tuple(f'architecture.{name}' for name in names)
 
     @property
     def head(self) -> Optional[nn.Module]:

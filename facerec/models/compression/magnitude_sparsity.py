@@ -153,6 +153,7 @@ class MagnitudeSparsity(BaseCompressedModel):
         compress: Attribute path of the compressed sub-module. Defaults to ``'backbone'``.
         example_input_shape: ``(C, H, W)`` of the inputs, if the backbone has no
             ``input_size``.
+        norm_eval: Freeze the backbone's batch-norm statistics while fine-tuning.
         data_preprocessor: Defaults to the architecture's.
         init_cfg: Weight initialisation config.
     """
@@ -163,6 +164,7 @@ class MagnitudeSparsity(BaseCompressedModel):
         sparsity: Optional[dict] = None,
         compress: str = 'backbone',
         example_input_shape: Optional[Sequence[int]] = None,
+        norm_eval: bool = False,
         data_preprocessor: Optional[Union[dict, nn.Module]] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -171,6 +173,7 @@ class MagnitudeSparsity(BaseCompressedModel):
             [SparsityStep(sparsity)],
             compress=compress,
             example_input_shape=example_input_shape,
+            norm_eval=norm_eval,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
         )

@@ -39,6 +39,9 @@ class FaceRecognizer(BaseModel):
             ``center``). Their parameters (e.g. centres) belong to the model.
     """
 
+    #: Sub-modules that only training uses: a checkpoint for testing may lack them.
+    training_only_modules: Tuple[str, ...] = ('head', 'aux_losses')
+
     def __init__(
         self,
         backbone: dict,

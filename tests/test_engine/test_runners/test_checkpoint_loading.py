@@ -79,3 +79,8 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
     bad.write_bytes(b'\x00garbage')
     with pytest.raises((RuntimeError, pickle.UnpicklingError), match='bad.pth'):
         _load_checkpoint(str(bad), map_location='cpu')
+    # Text is read by the unpickler as opcodes and fails with a KeyError inside it.
+    text = tmp_path / 'text.pth'
+    text.write_text('hello')
+    with pytest.raises(RuntimeError, match=r'text\.pth: not a torch checkpoint \(KeyError'):
+        _load_checkpoint(str(text), map_location='cpu')

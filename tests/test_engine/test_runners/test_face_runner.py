@@ -90,3 +90,58 @@ def test_num_classes_check(lfw_like, identity_folder, tmp_path, make_tiny_config
     cfg['model']['head']['num_classes'] = 3
     with pytest.raises(ValueError, match=r'num_classes=3 but the training set .* has 4 identities'):
         make_runner(cfg, 'num_classes').train()
+
+
+def test_checkpoints_that_do_not_fit_are_refused(
+    lfw_like, identity_folder, tmp_path, make_tiny_config
+):
+    from facerec.registry import MODELS
+
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'w', max_epochs=1)
+    state = MODELS.build(copy.deepcopy(cfg['model'])).state_dict()
+    wide_cfg = copy.deepcopy(cfg['model'])
+    wide_cfg['backbone']['widen_factor'] = 0.5
+    wide_state = MODELS.build(wide_cfg).state_dict()
+
+    def save(name, obj):
+        path = tmp_path / f'{name}.pth'
+        torch.save(obj, path)
+        return str(path)
+
+    def runner_for(name, obj):
+        c = copy.deepcopy(cfg)
+        c['load_from'] = save(name, obj)
+        c['work_dir'] = str(tmp_path / name)
+        return make_runner(c, name)
+
+    with pytest.raises(TypeError, match=r'list\.pth holds a list, not a dict of weights'):
+        runner_for('list', [1, 2]).test()
+    with pytest.raises(ValueError, match=r"empty\.pth holds no weights \(top-level keys: \['meta"):
+        runner_for('empty', {'meta': {}}).test()
+    with pytest.raises(ValueError, match=r'other\.pth does not fit FaceRecognizer: none of its 1 '):
+        runner_for('other', {'state_dict': {'foo': torch.zeros(1)}}).test()
+    first = next(k for k in state if k.startswith('backbone.'))
+    partial = {k: v for k, v in state.items() if k != first}
+    with pytest.raises(ValueError, match=rf'partial\.pth .* lacks 1 weights .*{re.escape(first)}'):
+        runner_for('partial', {'state_dict': partial}).test()
+    with pytest.raises(ValueError, match=r'(?s)wide\.pth does not fit .*size mismatch'):
+        runner_for('wide', {'state_dict': wide_state}).test()
+
+    # Testing needs no training head; the checkpoint's backbone weights are the ones tested.
+    backbone_only = {k: v for k, v in state.items() if k.startswith('backbone.')}
+    tester = runner_for('backbone_only', {'state_dict': backbone_only})
+    assert 'lfw/accuracy' in tester.test()
+    for k, v in backbone_only.items():
+        assert torch.equal(tester.model.state_dict()[k], v), k
+
+    # Fine-tuning (load_from before training) keeps mmengine's leniency: another head size loads
+    # the backbone and leaves the head as initialised.
+    head_cfg = copy.deepcopy(cfg['model'])
+    head_cfg['head']['num_classes'] = 7
+    other_head = MODELS.build(head_cfg).state_dict()
+    trainer = runner_for('finetune', {'state_dict': other_head})
+    head_before = trainer.model.head.weight.detach().clone()
+    trainer.load_checkpoint(trainer._load_from)
+    assert torch.equal(trainer.model.head.weight, head_before)
+    first_bb = next(k for k in other_head if k.startswith('backbone.'))
+    assert torch.equal(trainer.model.state_dict()[first_bb], other_head[first_bb])

@@ -70,6 +70,25 @@ def test_loss_predict_and_tensor_modes_go_to_the_architecture(
     assert model.head is model.architecture.head and model.backbone is model.architecture.backbone
 
 
+@pytest.mark.parametrize('norm_eval', [False, True])
+def test_norm_eval_freezes_batch_norm_statistics(norm_eval, face_fp32, face_arch_cfg, make_batches):
+    from facerec.structures import FaceDataSample
+
+    model = build_qat(face_fp32, face_arch_cfg, norm_eval=norm_eval)
+    model.initialize_compression(make_batches())
+    norms = [m for m in model.backbone.modules() if isinstance(m, nn.BatchNorm2d)]
+    before = [m.running_mean.clone() for m in norms]
+    model.train()
+    assert model.training and model.head.training
+    assert all(m.training != norm_eval for m in norms)
+    samples = [FaceDataSample().set_gt_label(i % 4) for i in range(8)]
+    model(make_batches(n=1, seed=5)[0] * 3 + 1, samples, mode='loss')['loss_cls'].backward()
+    unchanged = [torch.equal(b, m.running_mean) for b, m in zip(before, norms)]
+    assert all(unchanged) if norm_eval else not any(unchanged)
+    # The affine parameters still train.
+    assert all(m.weight.grad is not None for m in norms)
+
+
 def test_uninitialised_model_refuses_to_predict_and_calibrates_on_first_loss(
     face_fp32, face_arch_cfg, make_batches
 ):
