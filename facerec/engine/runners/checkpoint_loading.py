@@ -14,6 +14,7 @@ import contextvars
 import os.path as osp
 import pickle
 import re
+from collections import OrderedDict
 from typing import Iterator, List, Mapping, Sequence, Tuple
 
 import numpy as np
@@ -103,7 +104,7 @@ def checkpoint_state_dict(
     checkpoint, filename: str, revise_keys: Sequence[Tuple[str, str]] = ()
 ) -> Mapping[str, torch.Tensor]:
     """The weights of a loaded checkpoint (its ``state_dict``, or the dict itself), with the
-    ``(pattern, replacement)`` key revisions applied.
+    ``(pattern, replacement)`` key revisions applied and the module versions kept.
 
     Raises:
         TypeError: The file does not hold a dict.
@@ -119,9 +120,11 @@ def checkpoint_state_dict(
     ):
         keys = sorted(str(k) for k in checkpoint)[:8]
         raise ValueError(f'Checkpoint {filename} holds no weights (top-level keys: {keys})')
-    state = dict(state)
+    metadata = getattr(state, '_metadata', OrderedDict())
+    state = OrderedDict(state)
     for pattern, replacement in revise_keys:
-        state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
+        state = OrderedDict((re.sub(pattern, replacement, k), v) for k, v in state.items())
+    state._metadata = metadata  # module versions, read by their state-dict loaders
     return state
 
 

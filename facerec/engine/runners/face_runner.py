@@ -10,7 +10,7 @@ import torch.distributed as torch_dist
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 from torch.nn.parallel import DistributedDataParallel
 
 import facerec.fileio  # noqa: F401 (registers the 'atomic_local' checkpoint backend)
@@ -67,9 +67,7 @@ class FaceRunner(Runner):
         if self._load_for_inference and not strict:
             load_for_inference(model, state, filename)
         else:
-            checkpoint = _load_checkpoint_to_model(
-                model, checkpoint, strict, revise_keys=revise_keys
-            )
+            load_state_dict(model, state, strict)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

@@ -141,7 +141,7 @@ def test_checkpoints_that_do_not_fit_are_refused(
     other_head = MODELS.build(head_cfg).state_dict()
     trainer = runner_for('finetune', {'state_dict': other_head})
     head_before = trainer.model.head.weight.detach().clone()
-    trainer.load_checkpoint(trainer._load_from)
+    trainer.load_checkpoint(str(tmp_path / 'finetune.pth'))
     assert torch.equal(trainer.model.head.weight, head_before)
     first_bb = next(k for k in other_head if k.startswith('backbone.'))
     assert torch.equal(trainer.model.state_dict()[first_bb], other_head[first_bb])
