@@ -34,6 +34,20 @@ def data_root() -> Path:
     return root
 
 
+def real_models_root() -> Path:
+    """``$FACEREC_MODELS``, else ``../shared/models`` beside the repo."""
+    return Path(os.environ.get('FACEREC_MODELS') or REPO_ROOT.parent / 'shared' / 'models')
+
+
+@pytest.fixture(scope='session')
+def models_root() -> Path:
+    """The released face models folder; skips the test where it is absent."""
+    root = real_models_root()
+    if not (root / 'README.md').is_file():
+        pytest.skip(f'released face models not found under {root} (set FACEREC_MODELS)')
+    return root
+
+
 def make_face_image(rng: np.random.Generator, size: int = 96, identity: int = 0) -> tuple:
     """A synthetic 'face': a textured image whose colour depends on the identity,
     with its 5 landmarks placed by a random similarity transform of the template."""

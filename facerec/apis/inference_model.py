@@ -36,23 +36,31 @@ def alignment_params(meta: Dict[str, Any]) -> Dict[str, Any]:
     """The :class:`~facerec.datasets.transforms.AlignFace` arguments of a recogniser.
 
     ``meta['alignment']`` where present (keys AlignFace does not take, such as
-    ``type`` and ``template``, are dropped); ``output_size`` defaults to the
-    model's input size. Values are normalised (sizes as ``[H, W]`` lists,
-    defaults filled in) so two descriptions of one alignment compare equal.
+    ``type``, are dropped); ``output_size`` defaults to the model's input size. A
+    ``template`` of 5 points in crop pixels (what export sidecars record) becomes
+    the same points as fractions of the crop, with ``template_scale`` 1. Values
+    are normalised (sizes as ``[H, W]`` lists, defaults filled in) so two
+    descriptions of one alignment compare equal.
     """
     from facerec.datasets.transforms import AlignFace
 
-    accepted = set(inspect.signature(AlignFace.__init__).parameters) - {'self'}
-    params = {k: v for k, v in dict(meta.get('alignment') or {}).items() if k in accepted}
+    accepted = set(inspect.signature(AlignFace.__init__).parameters) - {'self', 'template'}
+    alignment = dict(meta.get('alignment') or {})
+    params = {k: v for k, v in alignment.items() if k in accepted}
     params.setdefault('output_size', list(meta['input_size']))
     align = AlignFace(**params)
-    return dict(
+    result = dict(
         output_size=list(align.output_size),
         template_scale=float(align.template_scale),
         fallback=align.fallback,
         crop_ratio=float(align.crop_ratio),
         border_mode=align.border_mode,
     )
+    if alignment.get('template') is not None:
+        height, width = align.output_size
+        points = np.asarray(alignment['template'], dtype=np.float64) / [width, height]
+        result.update(template=np.round(points, 8).tolist(), template_scale=1.0)
+    return result
 
 
 class InferenceModel(metaclass=ABCMeta):

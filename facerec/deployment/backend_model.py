@@ -9,6 +9,7 @@ from mmengine.model import BaseModel
 from facerec.registry import MODELS
 from facerec.structures import FaceDataSample
 
+from .metadata import sidecar_path
 from .runtime import BACKEND_SUFFIXES, load_exported_model
 
 #: Model types of each task, matched by class (subclasses count).
@@ -38,6 +39,8 @@ class ExportedBackendModel(BaseModel):
             size in the sidecar is an error.
         device: Device of the backend (``'CPU'``).
         data_preprocessor: Config of the data preprocessor; default stacks and casts only.
+        meta: Description of a model exported elsewhere, used instead of the sidecar
+            (see :func:`config_metadata`).
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class ExportedBackendModel(BaseModel):
         expected_input_size: Optional[List[int]] = None,
         device: str = 'CPU',
         data_preprocessor: Optional[dict] = None,
+        meta: Optional[dict] = None,
     ):
         if data_preprocessor is None:
             data_preprocessor = dict(
@@ -65,7 +69,7 @@ class ExportedBackendModel(BaseModel):
                 f'The {backend} backend runs {suffix} files; got {model_path} (export with '
                 f'--format {"openvino" if backend == "openvino" else "onnx"})'
             )
-        self.exported = load_exported_model(model_path, device=device)
+        self.exported = load_exported_model(model_path, device=device, meta=meta)
         meta = self.exported.meta
         if expected_task is not None and meta['task'] != expected_task:
             raise ValueError(
@@ -174,15 +178,50 @@ def config_input_size(model_cfg: Any) -> Optional[List[int]]:
     return None
 
 
+def config_metadata(cfg: Any, model_path: str) -> dict:
+    """Describe a model exported elsewhere (no sidecar) by the config that tests it.
+
+    The model must take BGR 0..255 images, as the reference toolkit's and insightface's
+    released IRs do (their scaling is inside the graph). The task and input size come from
+    the config's model, the alignment from its test pipeline; the output size and the
+    precision are read off the graph when it is loaded.
+
+    Raises:
+        ValueError: The config does not tell the task or the backbone's ``input_size``.
+    """
+    from .metadata import INPUT_FORMAT, alignment_of, config_test_pipeline, file_sha256
+
+    task, input_size = config_task(cfg.model), config_input_size(cfg.model)
+    if task is None or input_size is None:
+        raise ValueError(
+            f'{model_path} has no metadata file {sidecar_path(model_path)}; to run it, the '
+            "config's model must name its type and its backbone's input_size"
+        )
+    weights = osp.splitext(model_path)[0] + '.bin'
+    return dict(
+        task=task,
+        input_size=input_size,
+        output_dim=None,
+        precision=None,
+        input=INPUT_FORMAT,
+        alignment=alignment_of(config_test_pipeline(cfg)) if task == 'recognition' else None,
+        config=getattr(cfg, 'filename', None),
+        checkpoint_sha256=file_sha256(weights if osp.isfile(weights) else model_path),
+    )
+
+
 def use_exported_model(cfg: Any, model_path: str, backend: str, device: str = 'CPU') -> None:
     """Make a config test an exported model instead of its PyTorch model.
 
     ``cfg.model`` becomes an :class:`ExportedBackendModel` for ``model_path`` (with the
     config's flip test, task and input size to check against), and no checkpoint is loaded.
+    A model without a sidecar (one exported elsewhere, e.g. a released OpenVINO IR) is
+    described by the config (:func:`config_metadata`).
     """
     if not osp.isfile(model_path):
         raise FileNotFoundError(f'Exported model not found: {model_path}')
     model_cfg = cfg.model
+    meta = None if osp.isfile(sidecar_path(model_path)) else config_metadata(cfg, model_path)
     cfg.model = dict(
         type='ExportedBackendModel',
         model_path=model_path,
@@ -191,6 +230,7 @@ def use_exported_model(cfg: Any, model_path: str, backend: str, device: str = 'C
         expected_task=config_task(model_cfg),
         expected_input_size=config_input_size(model_cfg),
         device=device,
+        meta=meta,
     )
     cfg.load_from = None
     cfg.resume = False

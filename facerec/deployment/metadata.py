@@ -98,7 +98,9 @@ def alignment_of(pipeline: Optional[Sequence[dict]]) -> Optional[dict]:
                 fallback=align.fallback,
                 crop_ratio=float(align.crop_ratio),
                 border_mode=align.border_mode,
-                template=get_template(align.output_size, align.template_scale).tolist(),
+                template=get_template(
+                    align.output_size, align.template_scale, align.template
+                ).tolist(),
             )
     return None
 

@@ -62,12 +62,24 @@ class ExportedModel:
                 f'{self.path}: the graph takes {dims[2]}x{dims[3]} images but its metadata '
                 f'{osp.basename(self.meta_path)} says input_size {list(self.input_size)}'
             )
-        rank = len(output_shape)
-        if (self.task == 'recognition') != (rank == 2):
+        out = _static_dims(output_shape)
+        pooled = len(out) == 4 and out[2:] == [1, 1]  # (N, C, 1, 1) of convolutional heads
+        points = len(out) == 3 and out[2] == 2
+        if not (len(out) == 2 or pooled if self.task == 'recognition' else points or pooled):
             raise ValueError(
                 f'{self.path}: the metadata says task {self.task!r} but the graph output has '
                 f'shape {list(output_shape)}'
             )
+        if self.meta.get('output_dim') is None and None not in out[1:]:
+            size = int(np.prod(out[1:]))
+            self.meta['output_dim'] = size if self.task == 'recognition' else [size // 2, 2]
+
+    def _task_output(self, output: np.ndarray) -> np.ndarray:
+        """``(N, D)`` embeddings or ``(N, K, 2)`` points from the graph's output, which
+        may keep 1x1 spatial axes (``(N, D, 1, 1)``, ``(N, 2K, 1, 1)``)."""
+        if self.task == 'recognition':
+            return output.reshape(len(output), -1)
+        return output.reshape(len(output), -1, 2)
 
     @property
     def meta_path(self) -> str:
@@ -97,7 +109,7 @@ class ExportedModel:
         batch = self.check_batch(batch)
         if batch.shape[0] == 0:
             return self._empty_output()
-        return self._run(batch)
+        return self._task_output(self._run(batch))
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -136,10 +148,17 @@ class OpenVINOModel(ExportedModel):
                 f'{path}: expected one input and one output, the graph has '
                 f'{len(model.inputs)} and {len(model.outputs)}'
             )
-        self._check_graph(
-            [d.get_length() if d.is_static else -1 for d in model.inputs[0].get_partial_shape()],
-            list(model.outputs[0].get_partial_shape()),
-        )
+        if meta.get('precision') is None:
+            meta['precision'] = ir_precision(model)
+
+        def dims(port) -> List[int]:
+            return [d.get_length() if d.is_static else -1 for d in port.get_partial_shape()]
+
+        input_dims = dims(model.inputs[0])
+        if len(input_dims) == 4 and input_dims[0] > 0:
+            # Graphs released with a fixed batch (often 1) are made batch-dynamic.
+            model.reshape([-1, *input_dims[1:]])
+        self._check_graph(dims(model.inputs[0]), dims(model.outputs[0]))
         config = {}
         if inference_precision is not None:
             config['INFERENCE_PRECISION_HINT'] = inference_precision
@@ -197,18 +216,38 @@ class ONNXRuntimeModel(ExportedModel):
         return np.asarray(self.session.run(None, {self._input_name: batch})[0], np.float32)
 
 
+def ir_precision(model) -> str:
+    """``'int8'`` for an OpenVINO graph with FakeQuantize or int8 weights, ``'fp16'`` for
+    one with fp16 weights, else ``'fp32'``."""
+    kinds = {op.get_type_name() for op in model.get_ops()}
+    types = {
+        op.get_output_element_type(0).get_type_name()
+        for op in model.get_ops()
+        if op.get_type_name() == 'Constant'
+    }
+    if 'FakeQuantize' in kinds or types & {'i8', 'u8'}:
+        return 'int8'
+    return 'fp16' if 'f16' in types else 'fp32'
+
+
 def load_exported_model(
-    path: str, device: str = 'CPU', inference_precision: Optional[str] = 'f32'
+    path: str,
+    device: str = 'CPU',
+    inference_precision: Optional[str] = 'f32',
+    meta: Optional[dict] = None,
 ) -> Union[OpenVINOModel, ONNXRuntimeModel]:
     """Load an exported model and its sidecar.
 
     Args:
         path: An OpenVINO ``.xml`` or an ONNX ``.onnx`` file written by
-            ``tools/deployment/export.py``, with its ``.json`` sidecar.
+            ``tools/deployment/export.py``, with its ``.json`` sidecar, or a model
+            exported elsewhere that takes BGR 0..255 images, described by ``meta``.
         device: ``'CPU'`` (default) or another OpenVINO device / ``'CUDA'`` for onnxruntime.
         inference_precision: OpenVINO's ``INFERENCE_PRECISION_HINT``; ``'f32'`` by default,
             None for the device's default (bf16 on CPUs with AMX/AVX512-BF16). Ignored by
             onnxruntime.
+        meta: The description to use instead of the sidecar (at least ``task`` and
+            ``input_size``; ``output_dim`` and ``precision`` None are read off the graph).
 
     Returns:
         A callable model with ``.meta``: ``model(batch)`` maps float32 ``(N, 3, H, W)``
@@ -226,7 +265,7 @@ def load_exported_model(
         weights = osp.splitext(path)[0] + '.bin'
         if not osp.isfile(weights):
             raise FileNotFoundError(f'The weights {weights} of the OpenVINO model are missing')
-    meta = read_metadata(path)
+    meta = read_metadata(path) if meta is None else dict(meta)
     if backend == 'openvino':
         return OpenVINOModel(path, meta, device=device, inference_precision=inference_precision)
     return ONNXRuntimeModel(path, meta, device=device)

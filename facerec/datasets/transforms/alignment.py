@@ -22,7 +22,21 @@ ARCFACE_TEMPLATE_112 = np.array(
     dtype=np.float64,
 )
 
+#: The 5-point template of the reference toolkit's released recogniser
+#: (face-reidentification-retail-0095), as fractions of the crop's width and height.
+OPENVINO_TEMPLATE = np.array(
+    [
+        [0.31556875, 0.4615741],
+        [0.68262291, 0.4615741],
+        [0.50026249, 0.64050851],
+        [0.34947187, 0.8246919],
+        [0.65343645, 0.8246919],
+    ],
+    dtype=np.float64,
+)
+
 SizeType = Union[int, Sequence[int]]
+TemplateType = Optional[Union[str, Sequence[Sequence[float]]]]
 
 
 def _hw(size: SizeType) -> Tuple[int, int]:
@@ -33,16 +47,22 @@ def _hw(size: SizeType) -> Tuple[int, int]:
     return int(h), int(w)
 
 
-def get_template(output_size: SizeType = 112, template_scale: float = 1.0) -> np.ndarray:
-    """The ArcFace template placed in an output crop of any size.
+def get_template(
+    output_size: SizeType = 112, template_scale: float = 1.0, template: TemplateType = None
+) -> np.ndarray:
+    """A 5-point template placed in an output crop of any size.
 
-    The 112x112 template is scaled isotropically to fit the crop's shorter
-    side and centred; ``template_scale`` then zooms the points about the
+    The default (``'arcface'``) 112x112 template is scaled isotropically to fit
+    the crop's shorter side and centred. ``'openvino'`` (:data:`OPENVINO_TEMPLATE`)
+    or five ``(x, y)`` pairs given as fractions of the crop's width and height
+    are scaled to the crop. ``template_scale`` then zooms the points about the
     crop centre (below 1 shows more context around the face).
 
     Args:
         output_size: Crop size, an int or ``(H, W)``.
         template_scale: Zoom of the template about the crop centre.
+        template: ``None`` or ``'arcface'``, ``'openvino'``, or ``(5, 2)`` points
+            in ``[0, 1]`` of the crop.
 
     Returns:
         ``(5, 2)`` array of ``(x, y)`` points in crop pixels.
@@ -50,11 +70,33 @@ def get_template(output_size: SizeType = 112, template_scale: float = 1.0) -> np
     h, w = _hw(output_size)
     if h <= 0 or w <= 0 or template_scale <= 0:
         raise ValueError(f'Bad output_size {output_size} or template_scale {template_scale}')
-    ratio = min(h, w) / 112.0
-    pts = ARCFACE_TEMPLATE_112 * ratio
-    pts = pts + np.array([(w - 112.0 * ratio) / 2.0, (h - 112.0 * ratio) / 2.0])
+    if template is None or (isinstance(template, str) and template == 'arcface'):
+        ratio = min(h, w) / 112.0
+        pts = ARCFACE_TEMPLATE_112 * ratio
+        pts = pts + np.array([(w - 112.0 * ratio) / 2.0, (h - 112.0 * ratio) / 2.0])
+    else:
+        pts = _relative_template(template) * np.array([w, h], dtype=np.float64)
     centre = np.array([w / 2.0, h / 2.0])
     return (pts - centre) * template_scale + centre
+
+
+def _relative_template(template: Union[str, Sequence[Sequence[float]]]) -> np.ndarray:
+    """The ``(5, 2)`` fractions of a named or given template, checked."""
+    if isinstance(template, str):
+        if template != 'openvino':
+            raise ValueError(
+                f"template must be 'arcface', 'openvino' or 5 points, got {template!r}"
+            )
+        return OPENVINO_TEMPLATE
+    try:
+        points = np.asarray(template, dtype=np.float64)
+    except (TypeError, ValueError):
+        points = None
+    if points is None or points.shape != (5, 2) or not np.all((points >= 0) & (points <= 1)):
+        raise ValueError(
+            f'template points must be 5 (x, y) pairs in [0, 1] of the crop, got {template!r}'
+        )
+    return points
 
 
 def estimate_similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -129,6 +171,8 @@ class AlignFace(BaseTransform):
         output_size: Crop size, int or ``(H, W)``; 112 for the ArcFace template,
             128 also common.
         template_scale: Zoom of the template about the crop centre.
+        template: ``'arcface'`` (default), ``'openvino'`` or five ``(x, y)``
+            points in ``[0, 1]`` of the crop, see :func:`get_template`.
         fallback: ``'center'`` or ``'error'`` for samples without landmarks.
         crop_ratio: Fraction of the image the centre-crop fallback keeps.
         border_mode: OpenCV border mode name for pixels outside the image.
@@ -141,6 +185,7 @@ class AlignFace(BaseTransform):
         fallback: str = 'center',
         crop_ratio: float = 1.0,
         border_mode: str = 'constant',
+        template: TemplateType = None,
     ):
         if fallback not in ('center', 'error'):
             raise ValueError(f"fallback must be 'center' or 'error', got {fallback!r}")
@@ -153,7 +198,8 @@ class AlignFace(BaseTransform):
         self.crop_ratio = crop_ratio
         self.border_mode = border_mode
         self._border = modes[border_mode]
-        self._template = get_template(self.output_size, template_scale)
+        self.template = template
+        self._template = get_template(self.output_size, template_scale, template)
 
     def transform(self, results: dict) -> dict:
         img = results['img']

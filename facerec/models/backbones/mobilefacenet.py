@@ -54,6 +54,7 @@ class InvertedResidual(nn.Module):
         act (str): Activation name.
         use_se (bool): Whether to add a squeeze-excitation layer.
         se_ratio (int): Channel reduction ratio of the SE layer.
+        se_act (str): Activation inside the SE layer. Defaults to ``'ReLU'``.
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class InvertedResidual(nn.Module):
         act: str,
         use_se: bool,
         se_ratio: int,
+        se_act: str = 'ReLU',
     ) -> None:
         super().__init__()
         hidden = int(round(in_channels * expand_ratio))
@@ -74,7 +76,7 @@ class InvertedResidual(nn.Module):
             hidden, hidden, 3, stride=stride, padding=1, groups=hidden, act=act
         )
         self.project = ConvBNAct(hidden, out_channels, 1)
-        self.se = SELayer(out_channels, se_ratio) if use_se else nn.Identity()
+        self.se = SELayer(out_channels, se_ratio, se_act) if use_se else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Run the block.
@@ -113,7 +115,8 @@ def _check_arch_setting(arch_setting: Sequence[Sequence[int]]) -> List[List[int]
 class MobileFaceNet(BaseFaceBackbone):
     """MobileFaceNet backbone that maps aligned face crops to embeddings.
 
-    Layout: a stride-2 3x3 stem convolution and a 3x3 depthwise convolution,
+    Layout: a stride-2 3x3 stem convolution and a 3x3 depthwise convolution
+    (optionally followed by a 1x1 pointwise convolution, ``stem_pointwise``),
     the inverted residual stages of ``arch_setting``, a 1x1 convolution to
     ``last_channels``, a global depthwise convolution (GDC) whose kernel covers
     the whole 1/16 feature map, and a linear 1x1 convolution with batch norm to
@@ -137,6 +140,22 @@ class MobileFaceNet(BaseFaceBackbone):
         se_ratio (int): Channel reduction ratio of the SE layers. Defaults to 4.
         last_channels (int): Channels of the 1x1 convolution before the GDC.
             Defaults to 512.
+        se_act (str): Activation inside the SE layers. Defaults to ``'ReLU'``;
+            the reference toolkit's released recogniser uses ``'PReLU'`` with
+            ``se_ratio=8``.
+        input_norm (bool): Normalise the input with a batch norm of the 3
+            colour channels before the stem, as the reference toolkit's
+            recogniser does (its data then enter as raw 0-255 values).
+            Defaults to False.
+        stem_pointwise (bool): Follow the stem's depthwise convolution with a
+            1x1 convolution + BN + activation of the same width, making the
+            stem's second part a depthwise-separable convolution (as in
+            foamliu/MobileFaceNet). Defaults to False.
+        stem_act (str, optional): Activation of the stem's depthwise (and
+            pointwise) convolutions, one of ``'PReLU'``, ``'ReLU'`` and
+            ``'ReLU6'``; None uses ``act``. The first stem convolution always
+            uses ``act``. foamliu/MobileFaceNet has ``act='ReLU6'`` and
+            ``stem_act='ReLU'``. Defaults to None.
         init_cfg (dict or list[dict], optional): Initialisation config, for
             example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
     """
@@ -151,6 +170,10 @@ class MobileFaceNet(BaseFaceBackbone):
         arch_setting: Optional[Sequence[Sequence[int]]] = None,
         se_ratio: int = 4,
         last_channels: int = 512,
+        se_act: str = 'ReLU',
+        input_norm: bool = False,
+        stem_pointwise: bool = False,
+        stem_act: Optional[str] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -158,20 +181,31 @@ class MobileFaceNet(BaseFaceBackbone):
         self.embedding_size = check_positive_int('embedding_size', embedding_size)
         self.se_ratio = check_positive_int('se_ratio', se_ratio)
         last_channels = check_positive_int('last_channels', last_channels)
-        if act not in ACTIVATIONS:
-            raise ValueError(f'act must be one of {ACTIVATIONS}, got {act!r}')
+        stem_act = act if stem_act is None else stem_act
+        for name, value in (('act', act), ('se_act', se_act), ('stem_act', stem_act)):
+            if value not in ACTIVATIONS:
+                raise ValueError(f'{name} must be one of {ACTIVATIONS}, got {value!r}')
         self.input_size = check_input_size(input_size)
         self.arch_setting = _check_arch_setting(
             DEFAULT_ARCH_SETTING if arch_setting is None else arch_setting
         )
         self.use_se = bool(use_se)
         self.act = act
+        self.se_act = se_act
+        self.stem_act = stem_act
+        self.stem_pointwise = bool(stem_pointwise)
 
+        self.input_norm = nn.BatchNorm2d(3) if input_norm else nn.Identity()
         stem_channels = make_divisible(64 * self.widen_factor, 8)
-        self.stem = nn.Sequential(
+        stem = [
             ConvBNAct(3, stem_channels, 3, stride=2, padding=1, act=act),
-            ConvBNAct(stem_channels, stem_channels, 3, padding=1, groups=stem_channels, act=act),
-        )
+            ConvBNAct(
+                stem_channels, stem_channels, 3, padding=1, groups=stem_channels, act=stem_act
+            ),
+        ]
+        if self.stem_pointwise:
+            stem.append(ConvBNAct(stem_channels, stem_channels, 1, act=stem_act))
+        self.stem = nn.Sequential(*stem)
 
         in_channels = stem_channels
         stages = []
@@ -184,6 +218,7 @@ class MobileFaceNet(BaseFaceBackbone):
                 act=act,
                 use_se=self.use_se,
                 se_ratio=self.se_ratio,
+                se_act=se_act,
             )
             stages.append(make_stage(block, in_channels, out_channels, repeats, stride))
             in_channels = out_channels
@@ -203,7 +238,7 @@ class MobileFaceNet(BaseFaceBackbone):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Run the stem, the stages, the last convolution and the GDC head."""
-        x = self.stem(x)
+        x = self.stem(self.input_norm(x))
         x = self.stages(x)
         x = self.conv_last(x)
         x = self.gdc(x)

@@ -269,14 +269,16 @@ class SELayer(nn.Module):
     Args:
         channels (int): Input and output channels.
         ratio (int): Channel reduction ratio of the bottleneck. Defaults to 4.
+        act (str): Activation of the bottleneck, see :func:`build_activation`.
+            Defaults to ``'ReLU'``.
     """
 
-    def __init__(self, channels: int, ratio: int = 4) -> None:
+    def __init__(self, channels: int, ratio: int = 4, act: str = 'ReLU') -> None:
         super().__init__()
         hidden = make_divisible(channels / ratio, 8)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, hidden, 1)
-        self.act = nn.ReLU(inplace=True)
+        self.act = build_activation(act, hidden)
         self.fc2 = nn.Conv2d(hidden, channels, 1)
         self.gate = nn.Sigmoid()
 

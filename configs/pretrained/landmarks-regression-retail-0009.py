@@ -1,0 +1,30 @@
+# The reference toolkit's released LandNet, Open Model Zoo
+# landmarks-regression-retail-0009 (published normalised error 0.0705 on VGGFace2):
+# 48x48 BGR 0-255 face crop -> 5 points in [0, 1] of the crop, the reference layout of
+# LandNet (arch='reference': input batch norm, convolution + PReLU + pooling + batch norm
+# blocks). Evaluated on the 320 CelebA aligned images with official landmarks, cropped
+# as the project's own LandNet is (configs/landnet_lfw_celeba.py).
+#   python tools/model_converters/openvino_to_facerec.py THIS_CONFIG MODEL.xml OUT.pth
+# with MODEL.xml the FP32 IR in ../shared/models/omz/landmarks-regression-retail-0009/
+# and OUT.pth = work_dirs/pretrained/landmarks-regression-retail-0009.pth
+_base_ = ['../_base_/datasets/celeba_landmarks.py', '../_base_/default_runtime.py']
+
+model = dict(
+    type='LandmarkRegressor',
+    data_preprocessor=dict(type='FaceDataPreprocessor', mean=None, std=None, bgr_to_rgb=False),
+    backbone=dict(type='LandNet', arch='reference', num_points=5, input_size=48),
+    loss=dict(type='WingLoss', w=10.0, epsilon=2.0, scale=48.0),
+)
+
+celeba_subset = dict(
+    ann_file='list_landmarks_align_celeba_000001-000330.csv',
+    data_prefix='img_align_celeba_89x109',
+    partition_file=None,
+    split='all',
+    scale=0.5,
+    skip_missing_images=True,
+)
+val_dataloader = dict(dataset=celeba_subset)
+test_dataloader = dict(dataset=celeba_subset)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
