@@ -24,6 +24,7 @@ param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=4,
 train_cfg = dict(max_epochs=4, val_interval=4)
 custom_hooks = [
     dict(type='NumClassesCheckHook'),
+    dict(type='NonFiniteGuardHook'),
     dict(type='ProgressBarHook'),
     dict(type='CompressionHook'),
 ]

@@ -15,6 +15,7 @@ param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=5,
 train_cfg = dict(max_epochs=5, val_interval=1)
 custom_hooks = [
     dict(type='NumClassesCheckHook'),
+    dict(type='NonFiniteGuardHook'),
     dict(type='ProgressBarHook'),
     dict(type='CompressionHook'),
 ]

@@ -29,6 +29,7 @@ param_scheduler = [
 train_cfg = dict(max_epochs=1, val_interval=1)
 custom_hooks = [
     dict(type='NumClassesCheckHook'),
+    dict(type='NonFiniteGuardHook'),
     dict(type='ProgressBarHook'),
     dict(type='CompressionHook'),
 ]

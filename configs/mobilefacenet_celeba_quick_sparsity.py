@@ -27,6 +27,7 @@ param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=2,
 train_cfg = dict(max_epochs=2, val_interval=2)
 custom_hooks = [
     dict(type='NumClassesCheckHook'),
+    dict(type='NonFiniteGuardHook'),
     dict(type='ProgressBarHook'),
     dict(type='CompressionHook'),
 ]

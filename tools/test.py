@@ -40,7 +40,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     register_all_modules()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    cfg = load_config(
+        args.config, args.cfg_options, args.work_dir, args.launcher, args.cfg_new_keys
+    )
     if args.backend == 'pytorch':
         cfg.load_from = args.checkpoint
         cfg.resume = False

@@ -20,7 +20,14 @@ def parse_args() -> argparse.Namespace:
         nargs='?',
         type=str,
         const='auto',
-        help='resume from CKPT, or from the latest checkpoint of the work dir if no CKPT',
+        help='resume from CKPT, or from the latest checkpoint of the work dir if no CKPT; '
+        'the checkpoint is loaded weights-only (tensors and plain data)',
+    )
+    parser.add_argument(
+        '--unsafe-resume',
+        action='store_true',
+        help='resume with full unpickling, which runs any code the checkpoint holds: only for '
+        'a checkpoint you trust that weights-only loading refuses',
     )
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
     args = add_config_args(parser).parse_args()
@@ -31,7 +38,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     register_all_modules()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    cfg = load_config(
+        args.config, args.cfg_options, args.work_dir, args.launcher, args.cfg_new_keys
+    )
     if args.amp:
         enable_amp(cfg)
     if args.resume == 'auto':
@@ -40,7 +49,14 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    build_runner(cfg).train()
+    if args.unsafe_resume and not cfg.get('resume'):
+        raise ValueError('--unsafe-resume applies to resuming: pass --resume [CKPT] too')
+    runner = build_runner(cfg)
+    if args.unsafe_resume:
+        if not hasattr(runner, 'unsafe_resume'):
+            raise TypeError(f'--unsafe-resume needs FaceRunner, not {type(runner).__name__}')
+        runner.unsafe_resume = True
+    runner.train()
 
 
 if __name__ == '__main__':

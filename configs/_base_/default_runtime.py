@@ -14,7 +14,11 @@ default_hooks = dict(
     ),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-custom_hooks = [dict(type='NumClassesCheckHook'), dict(type='ProgressBarHook')]
+custom_hooks = [
+    dict(type='NumClassesCheckHook'),
+    dict(type='NonFiniteGuardHook'),
+    dict(type='ProgressBarHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -181,7 +181,7 @@ QUICK_OPTIONS = [
     'train_dataloader.dataset.min_images_per_identity=4',
     'model.head.num_classes=392',
     'train_cfg.max_epochs=5',
-    'train_cfg.val_begin=100',
+    'train_cfg.val_begin=100',  # not in the config: passed with --cfg-new-keys
     'param_scheduler.0.end=20',
     'param_scheduler.1.end=5',
     'default_hooks.checkpoint.max_keep_ckpts=1',
@@ -207,7 +207,7 @@ def trained_recognizer(tmp_path_factory, data_root) -> tuple:
     args = [sys.executable, 'tools/train.py', str(QUICK_CONFIG), '--work-dir', str(work)]
     start = time.perf_counter()
     proc = subprocess.run(
-        [*args, '--cfg-options', *QUICK_OPTIONS],
+        [*args, '--cfg-new-keys', '--cfg-options', *QUICK_OPTIONS],
         cwd=REPO,
         env=env,
         capture_output=True,

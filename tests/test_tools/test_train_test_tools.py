@@ -104,6 +104,7 @@ def test_yaml_config_and_cfg_options(lfw_like, identity_folder, tmp_path, make_t
             'tools/train.py',
             str(path),
             '--amp',
+            '--cfg-new-keys',  # model.head.s is not in the config
             '--cfg-options',
             'model.head.s=16.0',
             'train_cfg.val_interval=5',
@@ -130,6 +131,99 @@ def test_unknown_type_and_missing_checkpoint_errors(tiny_cfg_file, tmp_path):
         ['tools/test.py', str(tiny_cfg_file), str(tmp_path / 'x.pth'), '--metric', 'nope']
     )
     assert code != 0 and "Unknown metric 'nope'" in out
+
+
+class _WritesMarker:
+    """An object whose unpickling writes a file (through ``exec``, pure python)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (exec, (f'open({self.path!r}, "w").close()',))
+
+
+def test_resume_loads_weights_only(tiny_cfg_file, tmp_path):
+    import torch
+
+    work = tmp_path / 'work'
+    code, out = run(['tools/train.py', str(tiny_cfg_file), '--work-dir', str(work)])
+    assert code == 0, out
+    marker = tmp_path / 'MARKER'
+    evil = torch.load(work / 'epoch_1.pth', weights_only=False)
+    evil['meta']['payload'] = _WritesMarker(marker)
+    evil_path = tmp_path / 'evil.pth'
+    torch.save(evil, evil_path)
+    refused = f'Refusing to load checkpoint {evil_path}: it holds exec'
+    more_epochs = ['--cfg-options', 'train_cfg.max_epochs=2', 'train_cfg.val_interval=2']
+
+    code, out = run(['tools/train.py', str(tiny_cfg_file), '--resume', str(evil_path)])
+    assert code != 0 and refused in out and '--unsafe-resume' in out
+    auto = tmp_path / 'auto'
+    auto.mkdir()
+    (auto / 'last_checkpoint').write_text(str(evil_path))
+    code, out = run(['tools/train.py', str(tiny_cfg_file), '--work-dir', str(auto), '--resume'])
+    assert code != 0 and refused in out
+    assert not marker.exists()
+
+    notes = tmp_path / 'notes.txt'
+    notes.write_text('not a checkpoint\n')
+    code, out = run(['tools/train.py', str(tiny_cfg_file), '--resume', str(notes)])
+    assert code != 0 and f'Cannot read checkpoint {notes}: not a torch checkpoint' in out
+    code, out = run(['tools/train.py', str(tiny_cfg_file), '--unsafe-resume'])
+    assert code != 0 and '--unsafe-resume applies to resuming' in out
+
+    # The opt-out trusts the file: its code runs and training continues.
+    args = ['--work-dir', str(tmp_path / 'trusted'), '--resume', str(evil_path)]
+    code, out = run(['tools/train.py', str(tiny_cfg_file), *args, '--unsafe-resume', *more_epochs])
+    assert code == 0, out
+    assert marker.exists() and (tmp_path / 'trusted' / 'epoch_2.pth').is_file()
+
+
+def test_config_errors_name_the_file_line_or_key(tiny_cfg_file, tmp_path):
+    marker = tmp_path / 'MARKER'
+    evil = tmp_path / 'evil.yml'
+    evil.write_text(
+        f'_base_: {tiny_cfg_file}\nx: !!python/object/apply:os.system ["touch {marker}"]\n'
+    )
+    code, out = run(['tools/train.py', str(evil)])
+    assert code != 0 and f'Refusing yaml file {evil}, line 2' in out
+    assert not marker.exists()
+
+    broken = tmp_path / 'broken.py'
+    broken.write_text(f"_base_ = ['{tiny_cfg_file.name}']\nmodel = dict(head=dict(s=30.0)\n")
+    code, out = run(['tools/test.py', str(broken), 'x.pth'])
+    assert code != 0 and f'Config file {broken}, line 2' in out and '<unknown>' not in out
+
+    for option, message in [
+        (
+            'load_form=x.pth',
+            "no key 'load_form' at the top level (closest existing keys: load_from)",
+        ),
+        ('optim_wrapper.optimizer.lrr=5', 'closest existing keys: optim_wrapper.optimizer.lr'),
+        ('param_scheduler.3.end=3', "param_scheduler is a list of 1 items; '3' is not an index"),
+        ('model.backbone.new_kwarg=1', "no key 'new_kwarg' under model.backbone"),
+        ('train_cfg.max_epochs', "--cfg-options 'train_cfg.max_epochs': expected key=value"),
+    ]:
+        code, out = run(['tools/train.py', str(tiny_cfg_file), '--cfg-options', option])
+        assert code != 0 and message in out, (option, out[-2000:])
+
+
+def test_test_refuses_nan_embeddings(lfw_like, tiny_cfg_file, tmp_path):
+    import torch
+
+    from facerec.registry import MODELS
+    from facerec.utils import register_all_modules
+
+    register_all_modules()
+    model = MODELS.build(Config.fromfile(str(tiny_cfg_file)).model)
+    state = model.state_dict()
+    state['backbone.stem.0.0.weight'][0] = float('nan')
+    torch.save({'state_dict': state, 'meta': {}}, tmp_path / 'nan.pth')
+    code, out = run(['tools/test.py', str(tiny_cfg_file), str(tmp_path / 'nan.pth')])
+    assert code != 0 and 'non-finite embeddings (NaN or inf)' in out
+    assert str(lfw_like / 'lfw-deepfunneled' / 'Person_A' / 'Person_A_0001.jpg') in out
+    assert 'lfw/accuracy' not in out
 
 
 def test_torchrun_two_processes_on_cpu(lfw_like, identity_folder, tmp_path, make_tiny_config):

@@ -16,7 +16,9 @@ def main() -> None:
     parser.add_argument('config')
     parser.add_argument('--max-train-samples', type=int, help='use the first N training samples')
     args = add_config_args(parser).parse_args()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg = load_config(
+        args.config, args.cfg_options, args.work_dir, allow_new_keys=args.cfg_new_keys
+    )
     result = mean_landmark_baseline(cfg, args.max_train_samples)
     points = np.array2string(result['mean_landmarks'].ravel(), precision=3)
     print(f'Mean training landmarks (normalised): {points}')

@@ -16,11 +16,19 @@ class PackFaceInputs(BaseTransform):
     """Pack a sample into ``dict(inputs=CHW tensor, data_samples=FaceDataSample)``.
 
     Args:
-        meta_keys: Results keys copied into the data sample's metainfo.
+        meta_keys: Results keys copied into the data sample's metainfo (``img_source``
+            names an image stored in a packed file, e.g. a verification ``.bin``).
     """
 
     def __init__(
-        self, meta_keys: Sequence[str] = ('sample_idx', 'img_path', 'ori_shape', 'img_shape')
+        self,
+        meta_keys: Sequence[str] = (
+            'sample_idx',
+            'img_path',
+            'img_source',
+            'ori_shape',
+            'img_shape',
+        ),
     ):
         self.meta_keys = tuple(meta_keys)
 

@@ -1,5 +1,6 @@
 from .compression_hook import CompressionHook
+from .non_finite_guard_hook import NonFiniteGuardHook
 from .num_classes_check_hook import NumClassesCheckHook
 from .progress_bar_hook import ProgressBarHook
 
-__all__ = ['CompressionHook', 'NumClassesCheckHook', 'ProgressBarHook']
+__all__ = ['CompressionHook', 'NonFiniteGuardHook', 'NumClassesCheckHook', 'ProgressBarHook']

@@ -1,6 +1,7 @@
 from .checkpoint_loading import (
     check_checkpoint_overlap,
     checkpoint_state_dict,
+    latest_checkpoint,
     load_for_inference,
     load_local_checkpoint,
     safe_checkpoint_globals,
@@ -14,6 +15,7 @@ __all__ = [
     'checkpoint_state_dict',
     'load_for_inference',
     'init_cpu_dist',
+    'latest_checkpoint',
     'load_local_checkpoint',
     'safe_checkpoint_globals',
     'trusted_checkpoint_loading',

@@ -1,12 +1,13 @@
-"""Checkpoint loading: weights-only for untrusted files, full state for resuming.
+"""Checkpoint loading: weights-only, for testing, ``load_from`` and resuming alike.
 
-torch >= 2.6 loads with ``weights_only=True``. A checkpoint given to
-``load_from`` or ``tools/test.py`` is untrusted input, so it stays weights-only:
-tensors, containers and plain values, plus the few data-only classes that
-mmengine writes into every checkpoint (its ``HistoryBuffer`` of logged
-scalars and the numpy arrays inside). Resuming a run's own checkpoint, which
-holds the full optimiser and scheduler state, loads everything; it is done
-only inside :func:`trusted_checkpoint_loading`.
+torch >= 2.6 loads with ``weights_only=True``. Every checkpoint is untrusted input, so it is
+loaded weights-only: tensors, containers and plain values (torch allows ``OrderedDict`` and
+``Counter``, which the step schedulers hold), plus the few data-only classes that mmengine
+writes into every checkpoint (its ``HistoryBuffer`` of logged scalars and the numpy arrays and
+scalars inside). That is all a checkpoint of this project's runner holds: weights, optimiser
+and scheduler state, message hub and meta. A checkpoint holding anything else is refused with
+the file and the object named; ``tools/train.py --unsafe-resume`` loads one the user trusts
+with full unpickling, inside :func:`trusted_checkpoint_loading`.
 """
 
 import contextlib
@@ -15,7 +16,7 @@ import os.path as osp
 import pickle
 import re
 from collections import OrderedDict
-from typing import Iterator, List, Mapping, Sequence, Tuple
+from typing import Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -45,9 +46,7 @@ def _history_buffer_getattr(obj, name: str):
     """
     if obj is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
         return getattr(obj, name)
-    raise pickle.UnpicklingError(
-        f'getattr({obj!r}, {name!r}) is not allowed in a weights-only checkpoint'
-    )
+    raise pickle.UnpicklingError(f'getattr({obj!r}, {name!r})')
 
 
 def safe_checkpoint_globals() -> List:
@@ -70,6 +69,17 @@ def trusted_checkpoint_loading() -> Iterator[None]:
         _TRUSTED.reset(token)
 
 
+def _weights_only_reason(error: Exception) -> str:
+    """What a weights-only load refused (a global such as ``exec``), from torch's message."""
+    text = str(error)
+    found = re.search(r'GLOBAL (\S+)', text)
+    if found:
+        return found.group(1)
+    tail = text.split('WeightsUnpickler error:', 1)[-1].splitlines()
+    lines = [line.strip() for line in tail if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
 def load_local_checkpoint(filename: str, map_location=None) -> dict:
     """Load a local checkpoint, weights-only unless loading is trusted.
 
@@ -82,22 +92,46 @@ def load_local_checkpoint(filename: str, map_location=None) -> dict:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'Checkpoint file not found: {filename}')
-    if _TRUSTED.get():
-        return torch.load(filename, map_location=map_location, weights_only=False)
     try:
+        if _TRUSTED.get():
+            return torch.load(filename, map_location=map_location, weights_only=False)
         with torch.serialization.safe_globals(safe_checkpoint_globals()):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
+        reason = _weights_only_reason(e)
+        if _TRUSTED.get() or reason.startswith('Unsupported operand'):
+            raise RuntimeError(
+                f'Cannot read checkpoint {filename}: not a torch checkpoint ({reason})'
+            ) from e
         raise pickle.UnpicklingError(
-            f'Refusing to load checkpoint {filename}: it holds objects that weights-only '
-            f'loading does not allow ({first}). Checkpoints for testing and `load_from` are '
-            'loaded weights-only; only resuming a run (--resume) loads the full state.'
+            f'Refusing to load checkpoint {filename}: it holds {reason}, which weights-only '
+            'loading does not allow (checkpoints may hold tensors, plain data and '
+            "mmengine's logged-scalar buffers only). To resume from a checkpoint you trust, "
+            'pass --unsafe-resume to tools/train.py.'
         ) from None
     except Exception as e:  # the unpickler fails on junk with any kind of error
         raise RuntimeError(
             f'Cannot read checkpoint {filename}: not a torch checkpoint ({type(e).__name__}: {e})'
         ) from e
+
+
+def latest_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint that ``last_checkpoint`` in ``work_dir`` names, None without that file.
+
+    Raises:
+        ValueError: The file is empty.
+        FileNotFoundError: It names a local file that does not exist.
+    """
+    record = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
+        return None
+    with open(record, encoding='utf-8') as f:
+        name = f.read().strip()
+    if not name:
+        raise ValueError(f'{record} is empty: it names no checkpoint to resume from')
+    if '://' not in name and not osp.isfile(name):
+        raise FileNotFoundError(f'Checkpoint file not found: {name} (named by {record})')
+    return name
 
 
 def checkpoint_state_dict(

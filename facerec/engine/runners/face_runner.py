@@ -19,6 +19,7 @@ from facerec.registry import MODEL_WRAPPERS, RUNNERS
 from .checkpoint_loading import (
     check_checkpoint_overlap,
     checkpoint_state_dict,
+    latest_checkpoint,
     load_for_inference,
     trusted_checkpoint_loading,
 )
@@ -28,8 +29,14 @@ from .checkpoint_loading import (
 class FaceRunner(Runner):
     """:class:`mmengine.runner.Runner` with these changes.
 
-    - Checkpoints are loaded weights-only (``load_from``, testing), except
-      when resuming, which restores the full optimiser/scheduler state.
+    - Checkpoints are loaded weights-only (``load_from``, testing and
+      resuming, which restores the optimiser/scheduler state the checkpoint
+      holds as plain data). ``unsafe_resume = True`` (set by
+      ``tools/train.py --unsafe-resume``) resumes with full unpickling.
+      The python config text that old checkpoints keep in ``meta['config']``
+      is dropped (mmengine's resume would execute it).
+    - Resuming from the work dir (``resume=True`` without ``load_from``)
+      refuses an empty ``last_checkpoint`` file or one naming a missing file.
     - A checkpoint that does not fit the model is refused with the file and
       the keys named: one with none of the model's weights always; for
       testing and validation, one lacking a weight inference needs or with
@@ -38,6 +45,9 @@ class FaceRunner(Runner):
       wrapper without device ids, so ``torchrun ... --launcher pytorch``
       works on CPU machines; with CUDA nothing changes (nccl).
     """
+
+    #: Resume with full unpickling (only for a checkpoint the user trusts).
+    unsafe_resume: bool = False
 
     def __init__(self, *args, **kwargs):
         self._load_for_inference = False
@@ -48,8 +58,16 @@ class FaceRunner(Runner):
             )
 
     def resume(self, filename: str, *args, **kwargs) -> None:
-        with trusted_checkpoint_loading():
+        with trusted_checkpoint_loading() if self.unsafe_resume else contextlib.nullcontext():
             super().resume(filename, *args, **kwargs)
+
+    def load_or_resume(self) -> None:
+        if not self._has_loaded and self._resume and self._load_from is None:
+            latest = latest_checkpoint(self.work_dir)
+            if latest is not None:
+                self.logger.info(f'Resuming from the latest checkpoint {latest}')
+                self._load_from = latest
+        super().load_or_resume()
 
     def load_checkpoint(
         self,
@@ -60,6 +78,12 @@ class FaceRunner(Runner):
     ) -> dict:
         """Load weights from ``filename`` into the model (see the class notes on checks)."""
         checkpoint = _load_checkpoint(filename, map_location=map_location)
+        meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+        if isinstance(meta, dict) and meta.pop('config', None) is not None:
+            self.logger.warning(
+                f"Ignoring meta['config'] of checkpoint {filename}: python config text, "
+                'which resuming would execute'
+            )
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
         state = checkpoint_state_dict(checkpoint, filename, revise_keys)

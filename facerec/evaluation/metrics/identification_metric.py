@@ -19,6 +19,7 @@ from ..functional.identification import (
     far_metric_name,
     split_gallery_probe,
 )
+from .feature_checks import check_finite_features
 
 __all__ = ['IdentificationMetric']
 
@@ -92,14 +93,15 @@ class IdentificationMetric(BaseMetric):
             data_batch: The batch from the dataloader (unused).
             data_samples: The model outputs as dicts with ``'sample_idx'``, ``'pred_feature'``
                 and, unless the dataset metainfo has ``'labels'``, ``'gt_label'``.
+
+        Raises:
+            ValueError: An embedding is not finite (the message names the images).
         """
-        for sample in data_samples:
+        features = [_as_feature(sample['pred_feature']) for sample in data_samples]
+        check_finite_features(data_samples, features)
+        for sample, feature in zip(data_samples, features):
             self.results.append(
-                (
-                    int(sample['sample_idx']),
-                    _as_feature(sample['pred_feature']),
-                    _as_label(sample.get('gt_label')),
-                )
+                (int(sample['sample_idx']), feature, _as_label(sample.get('gt_label')))
             )
 
     def _labels(self, indices: np.ndarray, found: dict[int, int | None]) -> np.ndarray:

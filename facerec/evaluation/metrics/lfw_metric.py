@@ -15,6 +15,7 @@ from mmengine.logging import print_log
 from facerec.registry import METRICS
 
 from ..functional import cosine_similarity, evaluate_verification
+from .feature_checks import check_finite_features
 
 __all__ = ['LFWMetric']
 
@@ -66,10 +67,14 @@ class LFWMetric(BaseMetric):
             data_batch: The batch from the dataloader (unused).
             data_samples: The model outputs as dicts, each with ``'sample_idx'`` (int) and
                 ``'pred_feature'`` (1-D tensor).
+
+        Raises:
+            ValueError: An embedding is not finite (the message names the images).
         """
-        for sample in data_samples:
-            sample_idx = int(sample['sample_idx'])
-            self.results.append((sample_idx, _to_numpy_feature(sample['pred_feature'])))
+        features = [_to_numpy_feature(sample['pred_feature']) for sample in data_samples]
+        check_finite_features(data_samples, features)
+        for sample, feature in zip(data_samples, features):
+            self.results.append((int(sample['sample_idx']), feature))
 
     def _get_pairs(self) -> list[dict]:
         """Return the pairs from ``dataset_meta``, raising a clear error when they are absent."""

@@ -1,6 +1,7 @@
 import copy
 import pickle
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +14,10 @@ from facerec.engine.runners import FaceRunner
 class Opaque:
     def __init__(self, value):
         self.value = value
+
+
+def log_text(work_dir: Path) -> str:
+    return '\n'.join(p.read_text() for p in sorted(Path(work_dir).glob('*/*.log')))
 
 
 def make_runner(cfg: dict, name: str) -> FaceRunner:
@@ -145,3 +150,88 @@ def test_checkpoints_that_do_not_fit_are_refused(
     assert torch.equal(trainer.model.head.weight, head_before)
     first_bb = next(k for k in other_head if k.startswith('backbone.'))
     assert torch.equal(trainer.model.state_dict()[first_bb], other_head[first_bb])
+
+
+class _WritesMarker:
+    """An object whose unpickling writes a file (through ``exec``, pure python)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (exec, (f'open({self.path!r}, "w").close()',))
+
+
+@pytest.fixture
+def trained_once(lfw_like, identity_folder, tmp_path, make_tiny_config):
+    """``(config factory, epoch-1 checkpoint)`` of a one-epoch tiny run."""
+
+    def config(name, **updates):
+        cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / name, max_epochs=2)
+        cfg.update(updates)
+        return cfg
+
+    make_runner(
+        config('source', train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=1)), 'src'
+    ).train()
+    return config, tmp_path / 'source' / 'epoch_1.pth'
+
+
+def test_resume_refuses_a_checkpoint_that_runs_code(trained_once, tmp_path):
+    config, ckpt = trained_once
+    marker = tmp_path / 'MARKER'
+    evil = torch.load(ckpt, weights_only=False)
+    evil['meta']['payload'] = _WritesMarker(marker)
+    evil_path = tmp_path / 'evil.pth'
+    torch.save(evil, evil_path)
+    refused = rf'Refusing to load checkpoint {re.escape(str(evil_path))}: it holds exec\b'
+
+    # resume=True with load_from (tools/train.py --resume CKPT)
+    with pytest.raises(pickle.UnpicklingError, match=refused):
+        make_runner(config('explicit', resume=True, load_from=str(evil_path)), 'e').train()
+    # resume=True without load_from: the work dir's last_checkpoint names the file
+    (tmp_path / 'auto').mkdir()
+    (tmp_path / 'auto' / 'last_checkpoint').write_text(str(evil_path))
+    with pytest.raises(pickle.UnpicklingError, match=refused):
+        make_runner(config('auto', resume=True), 'a').train()
+    assert not marker.exists()
+    assert not (tmp_path / 'explicit' / 'epoch_2.pth').exists()
+
+    # The opt-out (tools/train.py --unsafe-resume) trusts the file: its code runs.
+    trusting = make_runner(config('trusted', resume=True, load_from=str(evil_path)), 't')
+    trusting.unsafe_resume = True
+    trusting.train()
+    assert marker.exists() and (tmp_path / 'trusted' / 'epoch_2.pth').is_file()
+
+
+def test_resume_ignores_config_text_in_meta(trained_once, tmp_path):
+    config, ckpt = trained_once
+    marker = tmp_path / 'MARKER'
+    crafted = torch.load(ckpt, weights_only=False)
+    crafted['meta']['config'] = f'import os\nopen({str(marker)!r}, "w").close()\n'
+    torch.save(crafted, tmp_path / 'crafted.pth')
+    runner = make_runner(config('r', resume=True, load_from=str(tmp_path / 'crafted.pth')), 'r')
+    runner.train()
+    assert not marker.exists() and runner.iter == 8
+    assert "Ignoring meta['config'] of checkpoint" in log_text(tmp_path / 'r')
+
+
+def test_resume_from_work_dir_names_bad_last_checkpoint(trained_once, tmp_path):
+    config, ckpt = trained_once
+    work = tmp_path / 'w'
+    work.mkdir()
+    record = work / 'last_checkpoint'
+    record.write_text('\n')
+    with pytest.raises(ValueError, match=rf'{re.escape(str(record))} is empty'):
+        make_runner(config('w', resume=True), 'empty').train()
+    record.write_text(str(tmp_path / 'gone.pth'))
+    with pytest.raises(FileNotFoundError, match=r'gone\.pth \(named by .*last_checkpoint\)'):
+        make_runner(config('w', resume=True), 'gone').train()
+    text = tmp_path / 'notes.txt'
+    text.write_text('not a checkpoint\n')
+    with pytest.raises(RuntimeError, match=rf'Cannot read checkpoint {re.escape(str(text))}'):
+        make_runner(config('t', resume=True, load_from=str(text)), 'text').train()
+    record.write_text(str(ckpt))  # a genuine checkpoint resumes, weights-only
+    runner = make_runner(config('w', resume=True), 'genuine')
+    runner.train()
+    assert runner.iter == 8 and (work / 'epoch_2.pth').is_file()

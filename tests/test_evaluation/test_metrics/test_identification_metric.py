@@ -99,3 +99,18 @@ def test_metric_errors():
     metric.process(None, samples_of(feats, [0, 1, 2, 3]))
     with pytest.raises(ValueError, match='needs gallery items and probes'):
         metric.compute_metrics(metric.results)
+
+
+def test_non_finite_embeddings_are_refused_with_the_images_named():
+    feats, labels = synthetic()
+    feats[7, 2] = np.nan
+    samples = samples_of(feats, labels)
+    for i, sample in enumerate(samples):
+        sample['img_path'] = f'ids/{i}.jpg'
+    del samples[7]['img_path']  # named by its index then
+    metric = IdentificationMetric()
+    with pytest.raises(ValueError, match=r'for 1 of the 10 images of a batch: sample 7;'):
+        metric.process(None, samples[:10])
+    samples[7]['img_path'] = 'ids/7.jpg'
+    with pytest.raises(ValueError, match=r'ids/7\.jpg'):
+        metric.process(None, samples[5:8])

@@ -207,3 +207,27 @@ def test_missing_pairs_raises():
     metric.process(None, [dict(sample_idx=0, pred_feature=torch.ones(4))])
     with pytest.raises(KeyError, match='pairs'):
         metric.evaluate(1)
+
+
+def test_non_finite_embeddings_are_refused_with_the_images_named():
+    feats, pairs = build_synthetic()
+    metric = LFWMetric()
+    metric.dataset_meta = dict(pairs=pairs)
+    samples = [
+        dict(sample_idx=i, pred_feature=torch.from_numpy(f), img_path=f'lfw/img_{i}.jpg')
+        for i, f in enumerate(feats)
+    ]
+    metric.process(None, samples[:4])
+    broken = samples[4:10]
+    for k in (1, 2, 3, 5):
+        broken[k]['pred_feature'] = torch.full((DIM,), float('nan') if k != 3 else float('inf'))
+    with pytest.raises(
+        ValueError,
+        match=r'non-finite embeddings \(NaN or inf\) for 4 of the 6 images of a batch: '
+        r'lfw/img_5\.jpg, lfw/img_6\.jpg, lfw/img_7\.jpg and 1 more',
+    ):
+        metric.process(None, broken)
+    bin_sample = dict(sample_idx=3, pred_feature=torch.full((DIM,), float('nan')))
+    bin_sample['img_source'] = 'lfw.bin, image 3'
+    with pytest.raises(ValueError, match=r'1 of the 1 images of a batch: lfw\.bin, image 3'):
+        metric.process(None, [bin_sample])
