@@ -22,10 +22,7 @@ std (:data:`SOURCE_MEAN`, :data:`SOURCE_STD`).
 network that runs directly on the source tensors, used to check a conversion.
 """
 
-import hashlib
-import os
 import os.path as osp
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -44,13 +41,11 @@ __all__ = [
     'StateDictMismatchError',
     'convert_foamliu_checkpoint',
     'convert_foamliu_state_dict',
-    'file_sha256',
     'foamliu_layer_mappings',
     'foamliu_preprocess',
     'foamliu_reference_forward',
     'load_source_state_dict',
     'parity_with_source',
-    'save_facerec_checkpoint',
 ]
 
 #: Stages of foamliu/MobileFaceNet as ``[expansion, channels, repeats, stride]``.
@@ -421,35 +416,6 @@ def parity_with_source(
     return compare_outputs(torch.cat(refs).numpy(), torch.cat(outs).numpy())
 
 
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file, hex."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def save_facerec_checkpoint(
-    state: Mapping[str, torch.Tensor], path: str, meta: Optional[Dict[str, Any]] = None
-) -> None:
-    """Write ``{'state_dict': state, 'meta': meta}`` atomically (a temporary file in the
-    same folder, then :func:`os.replace`), loadable weights-only."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save({'state_dict': state, 'meta': dict(meta or {})}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 class ParityError(RuntimeError):
     """The converted model does not reproduce the source network."""
 
@@ -469,7 +435,9 @@ def convert_foamliu_checkpoint(
     Builds ``cfg.model``, maps the source onto it (:func:`convert_foamliu_state_dict`),
     compares it with the source network on ``num_images`` images of the config's test
     dataloader (:func:`parity_with_source`) and writes ``{'state_dict', 'meta'}`` to
-    ``out_path`` atomically. Nothing is written when the check fails.
+    ``out_path`` atomically with the backbone's weights only (see
+    :func:`~facerec.converters.save_converted_checkpoint`). Nothing is written when the
+    check fails.
 
     Args:
         cfg: The loaded config of the converted model.
@@ -489,9 +457,12 @@ def convert_foamliu_checkpoint(
         StateDictMismatchError: The source does not fit the model.
         ParityError: An image's cosine similarity is below ``min_cosine``.
     """
+    from facerec.deployment.metadata import file_sha256
     from facerec.registry import MODELS
     from facerec.utils import register_all_modules
     from facerec.version import __version__
+
+    from .checkpoint import save_converted_checkpoint
 
     register_all_modules()
     source = load_source_state_dict(source_path)
@@ -531,6 +502,12 @@ def convert_foamliu_checkpoint(
                 f'between the converted model and the source on {stats["num_samples"]} images; '
                 f'{out_path} was not written'
             )
-    save_facerec_checkpoint(state, out_path, meta)
-    log(f'Wrote {out_path}')
+    converted = [
+        n for n, _ in model.named_modules() if n == 'backbone' or n.startswith('backbone.')
+    ]
+    skipped = save_converted_checkpoint(model, out_path, converted, meta)
+    log(
+        f'Wrote {out_path}'
+        + (f' (not converted, left out: {_listing(skipped)})' if skipped else '')
+    )
     return meta

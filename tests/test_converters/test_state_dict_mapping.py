@@ -27,8 +27,7 @@ from facerec.registry import MODELS
 from facerec.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_MODELS = REPO.parent / 'shared' / 'models'
-FOAMLIU_PT = SHARED_MODELS / 'foamliu_mobilefacenet' / 'mobilefacenet.pt'
+FOAMLIU_PT = 'foamliu_mobilefacenet/mobilefacenet.pt'
 PRETRAINED_CFG = REPO / 'configs' / 'pretrained' / 'mobilefacenet_foamliu_ms1m.py'
 TOOL = REPO / 'tools' / 'model_converters' / 'mobilefacenet_state_dict_to_facerec.py'
 
@@ -262,7 +261,10 @@ def test_tool_converts_checks_parity_and_tests(
     code, log = run_tool([str(TOOL), str(cfg_file), str(source), str(out), '--num-images', '8'])
     assert code == 0, log
     assert 'Parity source (functional) vs converted on 8 images' in log and out.is_file()
-    meta = torch.load(out, weights_only=True)['meta']
+    assert "left out: 1: 'head.weight'" in log
+    checkpoint = torch.load(out, weights_only=True)
+    assert all(k.startswith('backbone.') for k in checkpoint['state_dict'])
+    meta = checkpoint['meta']
     assert meta['parity']['cosine_min'] >= 0.9999 and meta['parity']['num_samples'] == 8
 
     code, log = run_tool(['tools/test.py', str(cfg_file), str(out), '--metric', 'lfw'])
@@ -296,9 +298,10 @@ def test_parity_failure_writes_nothing(
     assert not out.exists()
 
 
-def test_real_foamliu_model_parity_on_lfw(data_root):
-    if not FOAMLIU_PT.is_file():
-        pytest.skip(f'foamliu/MobileFaceNet state dict not found at {FOAMLIU_PT}')
+def test_real_foamliu_model_parity_on_lfw(models_root, data_root):
+    source_path = models_root / FOAMLIU_PT
+    if not source_path.is_file():
+        pytest.skip(f'foamliu/MobileFaceNet state dict not found at {source_path}')
     from facerec.deployment import load_dataset_images
 
     cfg = Config.fromfile(str(PRETRAINED_CFG))
@@ -308,10 +311,10 @@ def test_real_foamliu_model_parity_on_lfw(data_root):
     images = load_dataset_images(cfg, 64)
     assert images.shape == (64, 3, 112, 112)
 
-    source = load_source_state_dict(str(FOAMLIU_PT))
+    source = load_source_state_dict(str(source_path))
     assert len(source) == 307
     model = build(cfg.model)
-    state = convert_foamliu_state_dict(source, model, source_name=str(FOAMLIU_PT))
+    state = convert_foamliu_state_dict(source, model, source_name=str(source_path))
     assert len(state) == 306 and not any(k.startswith('head.') for k in state)
     stats = parity_with_source(model, source, images)
     print(stats)

@@ -120,3 +120,54 @@ def test_param_count_close_to_paper():
     count = num_params(build(use_se=False))
     print(f'MobileFaceNet 1x, 128-d, no SE: {count} parameters')
     assert 0.9e6 < count < 1.3e6
+
+
+def test_stem_options_off_keep_the_state_dict_keys():
+    default = build(use_se=False, act='ReLU6')
+    explicit = build(use_se=False, act='ReLU6', stem_pointwise=False, stem_act=None)
+    assert list(default.state_dict()) == list(explicit.state_dict())
+    assert len(default.stem) == 2
+    assert {k.split('.')[1] for k in default.state_dict() if k.startswith('stem.')} == {'0', '1'}
+    assert isinstance(default.stem[1][2], nn.ReLU6)
+    same_act = build(use_se=False, act='ReLU6', stem_act='ReLU6')
+    assert list(same_act.state_dict()) == list(default.state_dict())
+
+
+def test_stem_pointwise_and_stem_act():
+    model = build(use_se=False, act='ReLU6', stem_pointwise=True, stem_act='ReLU', input_size=32)
+    assert len(model.stem) == 3
+    pointwise = model.stem[2][0]
+    assert pointwise.kernel_size == (1, 1) and pointwise.groups == 1
+    assert pointwise.in_channels == pointwise.out_channels == 64 and pointwise.bias is None
+    # The first stem convolution keeps `act`; the depthwise-separable part uses `stem_act`.
+    assert isinstance(model.stem[0][2], nn.ReLU6)
+    assert type(model.stem[1][2]) is nn.ReLU and type(model.stem[2][2]) is nn.ReLU
+    assert type(model.conv_last[2]) is nn.ReLU6
+    new_keys = set(model.state_dict()) - set(
+        build(use_se=False, act='ReLU6', input_size=32).state_dict()
+    )
+    assert new_keys == {
+        f'stem.2.{k}'
+        for k in (
+            '0.weight',
+            '1.weight',
+            '1.bias',
+            '1.running_mean',
+            '1.running_var',
+            '1.num_batches_tracked',
+        )
+    }
+    assert model.gdc[0].kernel_size == (2, 2)
+    model.init_weights()
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, 32, 32))
+    assert out.shape == (2, 128) and torch.isfinite(out).all()
+
+    prelu = build(stem_pointwise=True, stem_act='PReLU', act='ReLU', use_se=False)
+    assert isinstance(prelu.stem[2][2], nn.PReLU) and prelu.stem[2][2].num_parameters == 64
+
+
+def test_bad_stem_act():
+    with pytest.raises(ValueError, match='stem_act'):
+        MobileFaceNet(stem_act='GELU')
