@@ -7,7 +7,8 @@
 
 Models are exported files (OpenVINO ``.xml``, the default backend, or ONNX ``.onnx``,
 with their ``.json`` sidecar, from tools/deployment/export.py), or a facerec config with
-``--checkpoint`` / ``--landmarks-checkpoint`` for PyTorch.
+``--checkpoint`` / ``--landmarks-checkpoint``: a PyTorch ``.pth``, or a released IR
+without sidecar that the config describes (configs/pretrained/).
 """
 
 import argparse
@@ -24,14 +25,27 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
         required=True,
         help='recogniser: exported .xml/.onnx (with its .json), or a config with --checkpoint',
     )
-    group.add_argument('--checkpoint', help='recogniser checkpoint (PyTorch backend)')
+    group.add_argument(
+        '--checkpoint',
+        help='recogniser checkpoint (.pth), or the released .xml/.onnx the config describes',
+    )
     group.add_argument(
         '--landmarks',
         default='detector',
         help="landmark model (.xml/.onnx, or a config with --landmarks-checkpoint); 'detector' "
         "(default) uses the detector's own 5 points (MTCNN)",
     )
-    group.add_argument('--landmarks-checkpoint', help='landmark model checkpoint (PyTorch)')
+    group.add_argument(
+        '--landmarks-checkpoint',
+        help='landmark model checkpoint (.pth), or the released .xml the config describes',
+    )
+    group.add_argument(
+        '--landmark-refine',
+        type=int,
+        default=1,
+        help='passes of the landmark model around its previous points (default 1; 0 for a '
+        'model trained on detector boxes, such as landmarks-regression-retail-0009)',
+    )
     group.add_argument(
         '--detector', default='mtcnn', help="'mtcnn' (default) or 'openvino' (--detector-model)"
     )
@@ -97,6 +111,7 @@ def main(argv=None) -> int:
             detector_model=args.detector_model,
             detector_threshold=args.detector_threshold,
             flip=args.flip,
+            landmark_refine=args.landmark_refine,
         )
         if args.command == 'enroll':
             enroll_gallery(pipeline, args.images, args.gallery)

@@ -80,26 +80,30 @@ def build_pipeline(
     detector_model: Optional[str] = None,
     detector_threshold: Optional[float] = None,
     flip: bool = False,
+    landmark_refine: int = 1,
 ) -> FaceRecognitionPipeline:
     """The demo's pipeline from model files.
 
     Args:
         recognizer: Recogniser: an OpenVINO ``.xml`` or a facerec config.
-        recognizer_checkpoint: Its checkpoint, for a config.
+        recognizer_checkpoint: Its checkpoint, for a config: a ``.pth``, or a model
+            exported elsewhere (a released ``.xml``) that the config describes.
         landmarks: Landmark model (``.xml`` or config), or None / ``'detector'`` to
             use the detector's own points.
-        landmarks_checkpoint: Its checkpoint, for a config.
+        landmarks_checkpoint: Its checkpoint, for a config (``.pth`` or ``.xml``).
         detector: Detector name or config (see :func:`build_detector`).
         detector_model: The detector's IR, for ``openvino``.
         detector_threshold: The detector's lowest score kept.
         flip: Add the mirrored face's embedding.
+        landmark_refine: Passes of the landmark model on a crop around its previous
+            points (0: the detector's box only, for a model trained on detector boxes).
     """
     rec = load_inference_model(recognizer, recognizer_checkpoint)
     lm = None
     if landmarks not in (None, 'detector'):
         lm = load_inference_model(landmarks, landmarks_checkpoint)
     det = build_detector(detector, detector_model, detector_threshold)
-    return FaceRecognitionPipeline(det, rec, lm, flip=flip)
+    return FaceRecognitionPipeline(det, rec, lm, flip=flip, landmark_refine=landmark_refine)
 
 
 def gallery_path(path: str) -> str:

@@ -63,6 +63,15 @@ def alignment_params(meta: Dict[str, Any]) -> Dict[str, Any]:
     return result
 
 
+def _read_config(config: Union[str, dict]) -> Any:
+    """A config from its file (checked to exist) or a dict."""
+    from mmengine.config import Config
+
+    if isinstance(config, str) and not osp.isfile(config):
+        raise FileNotFoundError(f'Config file not found: {config}')
+    return Config.fromfile(config) if isinstance(config, str) else Config(config)
+
+
 class InferenceModel(metaclass=ABCMeta):
     """A face model run on numpy batches; see the module docstring.
 
@@ -95,15 +104,25 @@ class InferenceModel(metaclass=ABCMeta):
 class ExportedFaceModel(InferenceModel):
     """An exported model (``.xml`` or ``.onnx`` with its ``.json`` sidecar).
 
+    A model exported elsewhere (a released OpenVINO IR, no sidecar) is described by the
+    facerec config that names its architecture and preprocessing
+    (:func:`~facerec.deployment.backend_model.config_metadata`).
+
     Args:
         path: The model file.
         device: Backend device (``'CPU'``).
+        config: The config (path or dict) describing a model without a sidecar.
     """
 
-    def __init__(self, path: str, device: str = 'CPU'):
+    def __init__(self, path: str, device: str = 'CPU', config: Optional[Union[str, dict]] = None):
         from facerec.deployment import load_exported_model
+        from facerec.deployment.backend_model import config_metadata
+        from facerec.deployment.metadata import sidecar_path
 
-        self.model = load_exported_model(path, device=device)
+        meta = None
+        if config is not None and not osp.isfile(sidecar_path(path)):
+            meta = config_metadata(_read_config(config), path)
+        self.model = load_exported_model(path, device=device, meta=meta)
         self.meta = dict(self.model.meta)
         self.source = path
 
@@ -137,17 +156,14 @@ class TorchModel(InferenceModel):
         num_threads: Optional[int] = 1,
     ):
         import torch
-        from mmengine.config import Config
 
         from facerec.deployment import ExportWrapper, build_model, find_input_size, task_of_output
         from facerec.deployment.metadata import alignment_of, config_test_pipeline, file_sha256
 
         name = config if isinstance(config, str) else '<config dict>'
-        if isinstance(config, str) and not osp.isfile(config):
-            raise FileNotFoundError(f'Config file not found: {config}')
+        cfg = _read_config(config)
         if checkpoint is not None and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'Checkpoint not found: {checkpoint}')
-        cfg = Config.fromfile(config) if isinstance(config, str) else Config(config)
         if 'model' not in cfg:
             raise KeyError(f'{name}: the config has no "model"')
         try:
@@ -215,10 +231,10 @@ def load_inference_model(
     Returns:
         The model.
     """
-    if isinstance(model, str):
-        from facerec.deployment.runtime import BACKEND_SUFFIXES
+    from facerec.deployment.runtime import BACKEND_SUFFIXES
 
-        exported_suffixes = tuple(BACKEND_SUFFIXES.values())
+    exported_suffixes = tuple(BACKEND_SUFFIXES.values())
+    if isinstance(model, str):
         suffix = osp.splitext(model)[1].lower()
         if suffix in exported_suffixes:
             return ExportedFaceModel(model, device=device or 'CPU')
@@ -229,4 +245,6 @@ def load_inference_model(
             )
     if checkpoint is None:
         raise ValueError(f'{model}: a PyTorch model needs its checkpoint')
+    if osp.splitext(checkpoint)[1].lower() in exported_suffixes:
+        return ExportedFaceModel(checkpoint, device=device or 'CPU', config=model)
     return TorchModel(model, checkpoint, device=device or 'cpu')

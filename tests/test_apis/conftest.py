@@ -1,10 +1,6 @@
 """Fixtures of the demo tests: synthetic scenes of coloured 'faces', a detector that finds
 them, a recogniser IR that embeds their colour, and a real trained recogniser."""
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -170,52 +166,31 @@ def enroll_root(tmp_path) -> Path:
     return root
 
 
-# A real recogniser for the accuracy tests: from $FACEREC_RECOGNIZER_CONFIG and
-# $FACEREC_RECOGNIZER_CKPT, else trained here: the quick config on the shared CelebA images of
-# the 392 identities with 4+ images, 5 short epochs (135 iterations, 2.5 minutes on 2 CPU cores,
-# no validation). Six such epochs reach the LFW accuracy of the full quick run (72.7 %); one
-# epoch of the full quick config does not (56 %) and identifies people worse than an untrained
-# network does.
-QUICK_CONFIG = REPO / 'configs' / 'mobilefacenet_celeba_quick.py'
-QUICK_OPTIONS = [
-    'train_dataloader.dataset.min_images_per_identity=4',
-    'model.head.num_classes=392',
-    'train_cfg.max_epochs=5',
-    'train_cfg.val_begin=100',  # not in the config: passed with --cfg-new-keys
-    'param_scheduler.0.end=20',
-    'param_scheduler.1.end=5',
-    'default_hooks.checkpoint.max_keep_ckpts=1',
-    'default_hooks.logger.interval=50',
-    'randomness.seed=0',
-]
+# The released models of the demo's default pipeline (../shared/models): detector
+# face-detection-retail-0004, LandNet landmarks-regression-retail-0009 and recogniser
+# face-reidentification-retail-0095, run as IRs described by their configs.
+OMZ = 'omz/{0}/{1}/{0}.xml'
 
 
 @pytest.fixture(scope='session')
-def trained_recognizer(tmp_path_factory, data_root) -> tuple:
-    """``(config, checkpoint)`` of a trained recogniser, or skip."""
-    cfg = os.environ.get('FACEREC_RECOGNIZER_CONFIG')
-    ckpt = os.environ.get('FACEREC_RECOGNIZER_CKPT')
-    if cfg and ckpt:
-        return cfg, ckpt
-    if not (data_root / 'celeba' / 'identity_CelebA.txt').is_file():
-        pytest.skip(
-            'no trained recogniser: set FACEREC_RECOGNIZER_CONFIG and FACEREC_RECOGNIZER_CKPT, '
-            f'or provide the CelebA data under {data_root} to train one'
-        )
-    work = tmp_path_factory.mktemp('quick_recognizer')
-    env = dict(os.environ, FACEREC_DATA=str(data_root), PYTHONPATH=str(REPO))
-    args = [sys.executable, 'tools/train.py', str(QUICK_CONFIG), '--work-dir', str(work)]
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [*args, '--cfg-new-keys', '--cfg-options', *QUICK_OPTIONS],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
+def released_models(models_root) -> dict:
+    """Keyword arguments of :func:`facerec.apis.build_pipeline` for the released models."""
+    pytest.importorskip('openvino', reason='the released models are OpenVINO IRs')
+    files = dict(
+        recognizer=models_root / OMZ.format('face-reidentification-retail-0095', 'FP16'),
+        landmarks=models_root / OMZ.format('landmarks-regression-retail-0009', 'FP32'),
+        detector=models_root / OMZ.format('face-detection-retail-0004', 'FP32'),
     )
-    ckpt_path, cfg_path = work / 'epoch_5.pth', work / QUICK_CONFIG.name
-    if proc.returncode != 0 or not ckpt_path.is_file():
-        raise RuntimeError(f'training the quick recogniser failed:\n{proc.stdout}{proc.stderr}')
-    print(f'trained the quick recogniser in {time.perf_counter() - start:.0f} s')
-    return str(cfg_path), str(ckpt_path)
+    missing = [str(f) for f in files.values() if not f.is_file()]
+    if missing:
+        pytest.skip(f'released models not found: {missing}')
+    configs = REPO / 'configs' / 'pretrained'
+    return dict(
+        recognizer=str(configs / 'face-reidentification-retail-0095.py'),
+        recognizer_checkpoint=str(files['recognizer']),
+        landmarks=str(configs / 'landmarks-regression-retail-0009.py'),
+        landmarks_checkpoint=str(files['landmarks']),
+        detector='openvino',
+        detector_model=str(files['detector']),
+        landmark_refine=0,
+    )

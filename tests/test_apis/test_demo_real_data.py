@@ -1,4 +1,10 @@
-"""The demo on the real photos of the shared data: detection and identification accuracy."""
+"""The demo on the real photos of the shared data, with the released models of its default
+pipeline (detector retail-0004, LandNet retail-0009, recogniser retail-0095): detection,
+landmark and identification accuracy.
+
+The models are deterministic, so the bounds below sit a margin under the measured values
+(quoted in each test) only to absorb the small numeric differences between CPUs.
+"""
 
 import os
 
@@ -12,8 +18,6 @@ from facerec.evaluation.functional import leave_one_out_accuracy
 
 pytestmark = pytest.mark.real_data
 
-pytest.importorskip('facenet_pytorch', reason='pip install --no-deps facenet-pytorch')
-
 
 @pytest.fixture(scope='module')
 def demo_root(data_root):
@@ -23,17 +27,42 @@ def demo_root(data_root):
     return root
 
 
-def test_mtcnn_finds_the_annotated_faces(demo_root):
-    from facerec.apis import MTCNNDetector
-    from facerec.apis.detection_eval import evaluate_face_detector, load_dlib_faces
+@pytest.fixture(scope='module')
+def pipeline(released_models):
+    return build_pipeline(**released_models)
+
+
+def dlib_images(demo_root):
+    from facerec.apis.detection_eval import load_dlib_faces
 
     images = []
-    for name in ('training.xml', 'testing.xml'):
+    for name in ('training_with_face_landmarks.xml', 'testing_with_face_landmarks.xml'):
         images += load_dlib_faces(str(demo_root / 'dlib_faces' / name))
-    result = evaluate_face_detector(MTCNNDetector(), images, iou_threshold=0.5)
+    return images
+
+
+def test_mtcnn_finds_the_annotated_faces(demo_root):
+    pytest.importorskip('facenet_pytorch', reason='pip install --no-deps facenet-pytorch')
+    from facerec.apis import MTCNNDetector
+    from facerec.apis.detection_eval import evaluate_face_detector
+
+    result = evaluate_face_detector(MTCNNDetector(), dlib_images(demo_root), iou_threshold=0.5)
     # Measured: 42 of the 43 faces (small faces of PASCAL VOC photos), no false positive.
     assert result['num_ground_truth'] == 43
     assert result['recall'] >= 0.9 and result['precision'] >= 0.9
+
+
+def test_released_detector_and_landnet_on_the_annotated_faces(pipeline, demo_root):
+    """Measured: retail-0004 finds all 43 faces with no false positive (mean IoU 0.69);
+    retail-0009 on its boxes has a normalised error of 0.057 (MTCNN's own points 0.098)."""
+    from facerec.apis.detection_eval import evaluate_face_detector
+
+    result = evaluate_face_detector(
+        pipeline.detector, dlib_images(demo_root), iou_threshold=0.5, landmarker=pipeline.landmarker
+    )
+    assert result['num_ground_truth'] == 43
+    assert result['recall'] >= 0.95 and result['precision'] >= 0.95
+    assert result['faces_with_points'] >= 40 and result['landmarker_nme'] <= 0.07
 
 
 class BoxCropPipeline:
@@ -66,53 +95,48 @@ def lfw_people(data_root, tmp_path, people=20, photos=6):
     return out
 
 
-def loo_accuracy(pipeline, root):
-    emb, labels, names, _, skipped = embed_identity_folders(pipeline, str(root), log=None)
-    return leave_one_out_accuracy(emb, labels, 'mean'), emb, np.asarray(labels), skipped
+def loo(pipeline, root):
+    """Leave-one-out accuracy and the mean cosine of each photo with its person's other
+    photos' mean embedding."""
+    emb, labels, _, _, skipped = embed_identity_folders(pipeline, str(root), log=None)
+    labels = np.asarray(labels)
+    genuine = []
+    for i in range(len(labels)):
+        others = (labels == labels[i]) & (np.arange(len(labels)) != i)
+        centre = emb[others].mean(0)
+        genuine.append(float(emb[i] @ centre / np.linalg.norm(centre)))
+    return leave_one_out_accuracy(emb, labels, 'mean'), float(np.mean(genuine)), labels, skipped
 
 
 @pytest.mark.slow
-def test_leave_one_out_identification_beats_broken_pipelines(
-    trained_recognizer, demo_root, data_root, tmp_path
-):
-    """Leave-one-out identification (each photo against the mean embeddings of the others)
-    with the quick recogniser and MTCNN's points, against a pipeline without alignment (the
-    detector's box resized) and random embeddings.
+def test_leave_one_out_identification(pipeline, demo_root, data_root, tmp_path):
+    """Leave-one-out identification (each photo against the mean embeddings of the others).
 
-    Measured with the recogniser the fixture trains (and with the full quick model): LFW
-    people 0.433 (0.50), BBT crops 0.275 (0.40); without alignment 0.217 (0.267) and 0.35
-    (0.225); random embeddings average 0.05 and 0.125, 99th percentiles 0.117 and 0.275 (2,000
-    draws). The 40 BBT crops are too few to tell a weak model from a broken one; the 120 LFW
-    photos of 20 people (identities absent from the CelebA training images) are not.
+    Measured: 120 photos of 20 LFW people 100 %, 40 BBT crops 100 % (MTCNN's points instead
+    of LandNet's: 97.5 % and 100 %); random embeddings 5 % and 12.5 % on average. Without
+    alignment (the detector's box resized) the strong recogniser still names 100 % and
+    97.5 %, but its photos sit further from their person: mean cosine with the person's
+    other photos 0.78 aligned against 0.72 on box crops (LFW).
     """
-    cfg, ckpt = trained_recognizer
-    pipeline = build_pipeline(cfg, ckpt)
-
     lfw = lfw_people(data_root, tmp_path)
-    acc_lfw, emb, labels, skipped = loo_accuracy(pipeline, lfw)
+    acc_lfw, genuine, labels, skipped = loo(pipeline, lfw)
     assert len(labels) == 120 and not skipped
-    acc_box, *_ = loo_accuracy(BoxCropPipeline(pipeline), lfw)
+    _, genuine_box, *_ = loo(BoxCropPipeline(pipeline), lfw)
     rng = np.random.default_rng(0)
     acc_random = max(
-        leave_one_out_accuracy(rng.normal(size=emb.shape), labels, 'mean') for _ in range(20)
+        leave_one_out_accuracy(rng.normal(size=(len(labels), 8)), labels, 'mean') for _ in range(20)
     )
-    print(
-        f'LFW people: {acc_lfw:.3f}, box crops {acc_box:.3f}, random (best of 20) {acc_random:.3f}'
-    )
-    assert acc_lfw >= 0.35
-    assert acc_box < 0.35 and acc_random < 0.35  # the bound does fail broken pipelines
+    print(f'LFW people: {acc_lfw:.3f}, genuine cosine {genuine:.3f} (box crops {genuine_box:.3f})')
+    assert acc_lfw >= 0.95 and acc_random < 0.5
+    assert genuine > genuine_box + 0.03
 
-    acc_bbt, _, labels_bbt, skipped = loo_accuracy(pipeline, demo_root / 'faceapi_bbt')
+    acc_bbt, _, labels_bbt, skipped = loo(pipeline, demo_root / 'faceapi_bbt')
     print(f'BBT crops: {acc_bbt:.3f}')
     assert len(labels_bbt) == 40 and not skipped  # tight crops: found with padding
-    assert acc_bbt >= 0.2  # chance: 0.125
+    assert acc_bbt >= 0.9  # chance: 0.125
 
 
 #: Who is in each test photo of face_recognition_examples/knn_test (from the file names).
-#: Faces to name right of the 7 known ones; measured 6 with the fixture's recogniser and with
-#: the full quick model; closed-set guessing among the 5 people names 1.4 on average.
-HITS_BOUND = 5
-
 KNN_TEST = {
     'alex_lacamoire1.jpg': {'alex_lacamoire'},
     'johnsnow_test1.jpg': {'kit_harington'},
@@ -123,20 +147,22 @@ KNN_TEST = {
 
 
 @pytest.mark.slow
-def test_names_the_known_people_in_real_photos(trained_recognizer, demo_root, tmp_path):
-    """Enroll knn_train (5 people, 1-2 photos each) and name the faces of knn_test."""
+def test_names_the_known_people_in_real_photos(pipeline, demo_root, tmp_path):
+    """Enroll knn_train (5 people, 1-2 photos each) and name the faces of knn_test at the
+    demo's threshold. Measured: all 7 known faces named right (cosine 0.74-0.84), no
+    other face found."""
     from facerec.apis import enroll_gallery, recognize
 
-    cfg, ckpt = trained_recognizer
-    pipeline = build_pipeline(cfg, ckpt)
     examples = demo_root / 'face_recognition_examples'
     gallery = enroll_gallery(pipeline, str(examples / 'knn_train'), log=None)
     assert sorted(gallery.names) == sorted(set().union(*KNN_TEST.values()))
     summary = recognize(
-        pipeline, gallery, str(examples / 'knn_test'), str(tmp_path), threshold=-1.0, log=None
+        pipeline, gallery, str(examples / 'knn_test'), str(tmp_path), threshold=0.35, log=None
     )
-    found = {f['source']: {face['name'] for face in f['faces']} for f in summary['frames']}
+    found = {
+        os.path.basename(f['source']): {face['name'] for face in f['faces']}
+        for f in summary['frames']
+    }
     hits = sum(len(people & found[photo]) for photo, people in KNN_TEST.items())
     print(f'named {hits} of 7 known faces: {found}')
-    assert sum(len(f['faces']) for f in summary['frames']) >= 7
-    assert hits >= HITS_BOUND
+    assert hits >= 6

@@ -137,3 +137,22 @@ def test_input_size_mismatch_is_reported(tiny_recognition_setup, tmp_path):
     crops.dump(str(crops_file))
     with pytest.raises(ValueError, match=r'takes \(N, 3, 32, 32\) images but the test dataloader'):
         run_test(crops_file, tmp_path / 'w', str(onnx_path), 'onnxruntime', 'lfw')
+
+
+def test_ir_without_sidecar_is_described_by_the_config(tiny_recognition_setup, tmp_path):
+    """A model exported elsewhere (no .json beside it) tests from the config alone, with the
+    same numbers; a config that does not tell the input size is refused."""
+    cfg, cfg_file, ckpt, _ = tiny_recognition_setup
+    xml_path = tmp_path / 'ov' / 'rec.xml'
+    export_from_config(cfg, str(ckpt), str(xml_path), fmt='openvino', log=lambda _: None)
+    with_sidecar = run_test(cfg_file, tmp_path / 'a', str(xml_path), 'openvino', 'lfw')
+    xml_path.with_suffix('.json').unlink()
+    without = run_test(cfg_file, tmp_path / 'b', str(xml_path), 'openvino', 'lfw')
+    assert with_sidecar.keys() == without.keys()
+    for key, value in with_sidecar.items():
+        assert without[key] == pytest.approx(value, abs=1e-6), key
+
+    vague = Config.fromfile(str(cfg_file))
+    del vague.model.backbone['input_size']
+    with pytest.raises(ValueError, match=r"rec.json; to run it, the config's model must name"):
+        use_exported_model(vague, str(xml_path), 'openvino')
