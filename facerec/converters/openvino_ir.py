@@ -19,6 +19,7 @@ activation ``FakeQuantize`` nodes are skipped. The first pair that does not fit 
 conversion with both layers and shapes named.
 """
 
+import os
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -137,12 +138,17 @@ def read_ir_layers(xml_path: str) -> List[IRLayer]:
         The layers, see :class:`IRLayer`.
 
     Raises:
-        ConversionError: A convolution whose weights are not constant, or an affine whose
-            constant is not per-channel.
+        ConversionError: A file that is not a readable IR, a convolution whose weights
+            are not constant, or an affine whose constant is not per-channel.
     """
     import openvino as ov
 
-    graph = ov.Core().read_model(xml_path)
+    if not str(xml_path).endswith('.xml') or not os.path.isfile(xml_path):
+        raise ConversionError(f'{xml_path}: expected an OpenVINO IR .xml file (its .bin beside it)')
+    try:
+        graph = ov.Core().read_model(xml_path)
+    except RuntimeError as err:
+        raise ConversionError(f'Cannot read {xml_path} as an OpenVINO IR: {err}') from None
     fold = _ConstantFolder()
     layers: List[IRLayer] = []
     consumed = set()

@@ -225,3 +225,12 @@ def test_released_landnet_converts_with_parity(models_root, data_root, monkeypat
     )
     assert source.meta['precision'] == 'fp32' and source.meta['output_dim'] == [5, 2]
     assert stats['max_abs_diff'] <= 1e-3, stats
+
+
+def test_a_file_that_is_not_an_ir_is_named(tmp_path):
+    text = tmp_path / 'model.xml'
+    text.write_text('not a graph')
+    with pytest.raises(ConversionError, match='Cannot read .*model.xml as an OpenVINO IR'):
+        read_ir_layers(str(text))
+    with pytest.raises(ConversionError, match='missing.xml: expected an OpenVINO IR'):
+        read_ir_layers(str(tmp_path / 'missing.xml'))
