@@ -4,21 +4,10 @@
 _base_ = [
     '_base_/models/landnet.py',
     '_base_/datasets/lfw_landmarks.py',
-    '_base_/datasets/celeba_landmarks.py',
+    '_base_/datasets/celeba_landmarks_330.py',
     '_base_/schedules/adam_cosine.py',
     '_base_/default_runtime.py',
 ]
-
-celeba_subset = dict(
-    ann_file='list_landmarks_align_celeba_000001-000330.csv',
-    data_prefix='img_align_celeba_89x109',
-    partition_file=None,
-    split='all',
-    scale=0.5,
-    skip_missing_images=True,
-)
-val_dataloader = dict(dataset=celeba_subset)
-test_dataloader = dict(dataset=celeba_subset)
 
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),

@@ -7,7 +7,7 @@
 #   python tools/model_converters/openvino_to_facerec.py THIS_CONFIG MODEL.xml OUT.pth
 # with MODEL.xml the FP32 IR in ../shared/models/omz/landmarks-regression-retail-0009/
 # and OUT.pth = work_dirs/pretrained/landmarks-regression-retail-0009.pth
-_base_ = ['../_base_/datasets/celeba_landmarks.py', '../_base_/default_runtime.py']
+_base_ = ['../_base_/datasets/celeba_landmarks_330.py', '../_base_/default_runtime.py']
 
 model = dict(
     type='LandmarkRegressor',
@@ -16,15 +16,5 @@ model = dict(
     loss=dict(type='WingLoss', w=10.0, epsilon=2.0, scale=48.0),
 )
 
-celeba_subset = dict(
-    ann_file='list_landmarks_align_celeba_000001-000330.csv',
-    data_prefix='img_align_celeba_89x109',
-    partition_file=None,
-    split='all',
-    scale=0.5,
-    skip_missing_images=True,
-)
-val_dataloader = dict(dataset=celeba_subset)
-test_dataloader = dict(dataset=celeba_subset)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
