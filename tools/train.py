@@ -7,6 +7,7 @@ from facerec.utils import (
     add_config_args,
     build_runner,
     enable_amp,
+    exit_on_signals,
     load_config,
     register_all_modules,
 )
@@ -51,12 +52,13 @@ def main() -> None:
         cfg.load_from = args.resume
     if args.unsafe_resume and not cfg.get('resume'):
         raise ValueError('--unsafe-resume applies to resuming: pass --resume [CKPT] too')
-    runner = build_runner(cfg)
-    if args.unsafe_resume:
-        if not hasattr(runner, 'unsafe_resume'):
-            raise TypeError(f'--unsafe-resume needs FaceRunner, not {type(runner).__name__}')
-        runner.unsafe_resume = True
-    runner.train()
+    with exit_on_signals():
+        runner = build_runner(cfg)
+        if args.unsafe_resume:
+            if not hasattr(runner, 'unsafe_resume'):
+                raise TypeError(f'--unsafe-resume needs FaceRunner, not {type(runner).__name__}')
+            runner.unsafe_resume = True
+        runner.train()
 
 
 if __name__ == '__main__':

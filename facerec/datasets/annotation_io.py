@@ -1,9 +1,19 @@
 """Readers of the plain-text annotation files, with errors naming file and line."""
 
+import os
 import os.path as osp
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
+
+#: The largest float32: annotation numbers are stored as float32 and must stay finite.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def finite_float32(values: np.ndarray) -> bool:
+    """Whether all ``values`` are finite and stay finite as float32."""
+    return bool((np.abs(values) <= FLOAT32_MAX).all())
 
 
 class AnnotationError(ValueError):
@@ -14,15 +24,68 @@ class AnnotationError(ValueError):
         super().__init__(f'{path}, line {lineno}: {message}')
 
 
+class FileIndex:
+    """Answers "does this file exist?" from one directory listing per folder.
+
+    Checking the images of a list of millions costs one ``os.listdir`` per
+    image folder instead of one ``stat`` per image.
+    """
+
+    def __init__(self):
+        self._listings: Dict[str, Set[str]] = {}
+
+    def exists(self, path: str) -> bool:
+        folder, name = osp.split(path)
+        if folder not in self._listings:
+            self._listings[folder] = set(os.listdir(folder)) if osp.isdir(folder) else set()
+        return name in self._listings[folder]
+
+
+def missing_image_error(img_path: str, path: str, lineno: int) -> FileNotFoundError:
+    """The error for an image that line ``lineno`` of the list ``path`` names but is missing."""
+    return FileNotFoundError(
+        f'Image file not found: {img_path} (listed in {path}, line {lineno}); '
+        'set skip_missing_images=True to use a subset'
+    )
+
+
+def log_skipped_images(dataset: object, skipped: int, path: str, img_root: str) -> None:
+    """Log how many images listed in ``path`` were left out as missing (``skip_missing_images``)."""
+    if skipped:
+        print_log(
+            f'{type(dataset).__name__}: skipped {skipped} image(s) listed in {path} but missing '
+            f'under {img_root!r} (skip_missing_images=True)',
+            logger='current',
+        )
+
+
 def iter_lines(path: str) -> Iterator[Tuple[int, str]]:
-    """Yield ``(line number, stripped line)`` of the non-empty lines of a text file."""
+    """Yield ``(line number, stripped line)`` of the non-empty lines of a text file.
+
+    Raises:
+        FileNotFoundError: No such file.
+        AnnotationError: A line is not UTF-8 text.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Annotation file not found: {path}')
-    with open(path, encoding='utf-8') as f:
+    with open(path, encoding='utf-8', errors='surrogateescape') as f:
         for lineno, line in enumerate(f, 1):
+            if not line.isascii():
+                check_utf8(path, lineno, line)
             line = line.strip()
             if line:
                 yield lineno, line
+
+
+def check_utf8(path: str, lineno: int, text: str) -> None:
+    """Raise :class:`AnnotationError` if a line read with ``'surrogateescape'`` is not UTF-8."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError as e:
+        byte = ord(text[e.start]) - 0xDC00
+        raise AnnotationError(
+            path, lineno, f'not UTF-8 text (byte {byte:#04x} at character {e.start + 1})'
+        ) from None
 
 
 def load_landmark_file(path: str, num_points: int = 5) -> Dict[str, np.ndarray]:
@@ -35,7 +98,16 @@ def load_landmark_file(path: str, num_points: int = 5) -> Dict[str, np.ndarray]:
     Returns:
         Mapping from relative image path to a ``(num_points, 2)`` float32 array.
     """
-    landmarks: Dict[str, np.ndarray] = {}
+    return {key: points for key, (points, _) in load_landmark_rows(path, num_points).items()}
+
+
+def load_landmark_rows(path: str, num_points: int = 5) -> Dict[str, Tuple[np.ndarray, int]]:
+    """:func:`load_landmark_file` with the line number of every entry.
+
+    Returns:
+        Mapping from relative image path to ``(points, line number)``.
+    """
+    rows: Dict[str, Tuple[np.ndarray, int]] = {}
     for lineno, line in iter_lines(path):
         fields = line.replace(',', ' ').split()
         if len(fields) != 1 + 2 * num_points:
@@ -46,13 +118,34 @@ def load_landmark_file(path: str, num_points: int = 5) -> Dict[str, np.ndarray]:
                 f'got {len(fields)} fields',
             )
         try:
-            coords = np.array([float(v) for v in fields[1:]], dtype=np.float32)
+            coords = np.array([float(v) for v in fields[1:]])
         except ValueError:
             raise AnnotationError(path, lineno, f'non-numeric coordinate in {line!r}') from None
-        if not np.isfinite(coords).all():
+        if not finite_float32(coords):
             raise AnnotationError(path, lineno, 'coordinates must be finite')
-        landmarks[fields[0]] = coords.reshape(num_points, 2)
-    return landmarks
+        rows[fields[0]] = (coords.astype(np.float32).reshape(num_points, 2), lineno)
+    return rows
+
+
+class LandmarkSourceMixin:
+    """Names the annotation line of an item's landmarks, for errors of the transforms.
+
+    Datasets record the line an item's landmarks come from as ``landmarks_line``
+    (an int, cheap to keep for millions of items) and the file as
+    :attr:`landmark_source_file`; :meth:`get_data_info` turns them into
+    ``landmarks_source = '<file>, line <n>'``, which :class:`AlignFace` names
+    when the landmarks cannot be used.
+    """
+
+    #: The annotation file the ``landmarks_line`` of the items refer to.
+    landmark_source_file: Optional[str] = None
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        line = info.pop('landmarks_line', None)
+        if line is not None and self.landmark_source_file:
+            info['landmarks_source'] = f'{self.landmark_source_file}, line {line}'
+        return info
 
 
 def parse_int(path: str, lineno: int, value: str, what: str) -> int:

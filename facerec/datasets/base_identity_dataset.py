@@ -3,23 +3,25 @@
 import os
 import os.path as osp
 from collections import Counter
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from .annotation_io import load_landmark_file
+from .annotation_io import LandmarkSourceMixin, load_landmark_rows
 from .pipeline import build_pipeline
 
 
-class BaseIdentityDataset(BaseDataset):
+class BaseIdentityDataset(LandmarkSourceMixin, BaseDataset):
     """Images labelled with identities, optionally with 5-point landmarks.
 
     Subclasses implement :meth:`load_samples`, returning dicts with at least
     ``img_path`` and ``identity`` (any hashable name); this class drops rare
     identities, numbers the rest ``0..C-1`` in sorted order as ``gt_label``
-    and attaches landmarks.
+    and attaches landmarks. Items whose landmarks come from an annotation line
+    carry ``landmarks_source`` (``'<file>, line <n>'``, see
+    :class:`LandmarkSourceMixin`).
 
     Args:
         data_root: Root joined to relative ``ann_file``, ``data_prefix`` and
@@ -65,11 +67,15 @@ class BaseIdentityDataset(BaseDataset):
                 f'{self.__class__.__name__}: no images left under {self.img_root!r} '
                 f'(min_images_per_identity={self.min_images_per_identity})'
             )
-        landmarks = load_landmark_file(self.landmark_file) if self.landmark_file else None
+        landmarks = load_landmark_rows(self.landmark_file) if self.landmark_file else None
+        if landmarks is not None:
+            self.landmark_source_file = self.landmark_file
         for sample in samples:
             sample['gt_label'] = label_of[sample['identity']]
             if landmarks is not None:
-                sample['landmarks'] = self._find_landmarks(landmarks, sample['img_path'])
+                sample['landmarks'], sample['landmarks_line'] = self._find_landmarks(
+                    landmarks, sample['img_path']
+                )
         self._metainfo.update(classes=tuple(str(k) for k in keep), num_classes=len(keep))
         print_log(
             f'{self.__class__.__name__}: {len(samples)} images of {len(keep)} identities',
@@ -77,7 +83,9 @@ class BaseIdentityDataset(BaseDataset):
         )
         return samples
 
-    def _find_landmarks(self, landmarks: Dict[str, np.ndarray], img_path: str) -> np.ndarray:
+    def _find_landmarks(
+        self, landmarks: Dict[str, Tuple[np.ndarray, int]], img_path: str
+    ) -> Tuple[np.ndarray, int]:
         key = osp.relpath(img_path, self.img_root).replace(osp.sep, '/')
         if key not in landmarks:
             raise KeyError(f'Landmark file {self.landmark_file} has no entry for image {key!r}')

@@ -7,8 +7,14 @@ import numpy as np
 
 from facerec.registry import DATASETS
 
-from .annotation_io import AnnotationError, iter_lines
-from .base_identity_dataset import BaseIdentityDataset, list_images
+from .annotation_io import (
+    AnnotationError,
+    FileIndex,
+    iter_lines,
+    log_skipped_images,
+    missing_image_error,
+)
+from .base_identity_dataset import BaseIdentityDataset
 
 #: Mean 5-point landmarks of CelebA's aligned images (178x218 pixels): the
 #: average of ``list_landmarks_align_celeba.txt``. The aligned images vary
@@ -84,13 +90,9 @@ class CelebAIdentities(BaseIdentityDataset):
     def load_samples(self) -> List[dict]:
         partition = self._read_partition()
         wanted = SPLITS.get(self.split)
-        present = (
-            set(list_images(self.img_root, ('.jpg', '.png')))
-            if (self.skip_missing_images)
-            else None
-        )
+        files = FileIndex()
         points = CELEBA_ALIGNED_MEAN_LANDMARKS * self.img_scale if self.landmarks else None
-        samples = []
+        samples, missing = [], 0
         for lineno, line in iter_lines(self.ann_file):
             fields = line.split()
             if len(fields) != 2:
@@ -103,16 +105,15 @@ class CelebAIdentities(BaseIdentityDataset):
                     raise KeyError(f'{self.partition_file} has no entry for image {name!r}')
                 if partition[name] != wanted:
                     continue
-            if present is not None and name not in present:
-                continue
             img_path = osp.join(self.img_root, name)
-            if present is None and not osp.isfile(img_path):
-                raise FileNotFoundError(
-                    f'Image file not found: {img_path} (listed in {self.ann_file}, line {lineno}); '
-                    'set skip_missing_images=True to train on a subset'
-                )
+            if not files.exists(img_path):
+                if not self.skip_missing_images:
+                    raise missing_image_error(img_path, self.ann_file, lineno)
+                missing += 1
+                continue
             sample = dict(img_path=img_path, identity=identity)
             if points is not None:
                 sample['landmarks'] = points.copy()
             samples.append(sample)
+        log_skipped_images(self, missing, self.ann_file, self.img_root)
         return samples

@@ -9,8 +9,8 @@ meaning image left), ``bbox`` (when the dataset has boxes) a float32
 
 import csv
 import json
-import os
 import os.path as osp
+import re
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -18,7 +18,16 @@ from mmengine.dataset import BaseDataset
 
 from facerec.registry import DATASETS
 
-from .annotation_io import AnnotationError, iter_lines, parse_int
+from .annotation_io import (
+    AnnotationError,
+    FileIndex,
+    LandmarkSourceMixin,
+    finite_float32,
+    iter_lines,
+    log_skipped_images,
+    missing_image_error,
+    parse_int,
+)
 from .pipeline import build_pipeline
 
 #: Names of the five points, in the order of CelebA's annotation columns.
@@ -37,19 +46,6 @@ SPLITS = {'train': 0, 'val': 1, 'test': 2}
 Rows = Dict[str, Tuple[np.ndarray, int]]
 
 
-class _FileIndex:
-    """Answers "does this file exist?" from one directory listing per folder."""
-
-    def __init__(self):
-        self._listings: Dict[str, set] = {}
-
-    def exists(self, path: str) -> bool:
-        folder, name = osp.split(path)
-        if folder not in self._listings:
-            self._listings[folder] = set(os.listdir(folder)) if osp.isdir(folder) else set()
-        return name in self._listings[folder]
-
-
 def _parse_row(path: str, lineno: int, fields: Sequence[str], num_values: int) -> np.ndarray:
     """The numbers of a row ``name v1 ... vN`` as a float32 array."""
     if len(fields) != 1 + num_values:
@@ -62,7 +58,7 @@ def _parse_row(path: str, lineno: int, fields: Sequence[str], num_values: int) -
         values = np.array([float(v) for v in fields[1:]], dtype=np.float64)
     except ValueError:
         raise AnnotationError(path, lineno, f'non-numeric value in {fields!r}') from None
-    if not np.isfinite(values).all():
+    if not finite_float32(values):
         raise AnnotationError(path, lineno, 'values must be finite')
     return values.astype(np.float32)
 
@@ -170,7 +166,94 @@ def read_partition_file(path: str) -> Dict[str, int]:
     return partition
 
 
-class BaseLandmarkDataset(BaseDataset):
+_JSON_SPACE = re.compile(r'[ \t\n\r]*')
+
+
+def _json_list_item_lines(text: str) -> List[int]:
+    """The line on which each item of a JSON list starts (``text`` is known to be valid)."""
+    decoder = json.JSONDecoder()
+    pos = _JSON_SPACE.match(text, _JSON_SPACE.match(text).end() + 1).end()  # past '['
+    lines: List[int] = []
+    lineno, counted = 1, 0
+    while text[pos] != ']':
+        lineno += text.count('\n', counted, pos)
+        counted = pos
+        lines.append(lineno)
+        pos = _JSON_SPACE.match(text, decoder.raw_decode(text, pos)[1]).end()
+        if text[pos] == ',':
+            pos = _JSON_SPACE.match(text, pos + 1).end()
+    return lines
+
+
+def read_ndg_entries(path: str, num_points: int = 5) -> List[Tuple[str, np.ndarray, int]]:
+    """Read the JSON list of :class:`NDGLandmarks`: ``[{"path": ..., "lm": [[x, y], ...]}]``.
+
+    Returns:
+        ``(path, landmarks, line)`` of every entry: the path as written, the
+        ``(num_points, 2)`` float32 landmarks and the line the entry starts on.
+
+    Raises:
+        FileNotFoundError: No such file.
+        AnnotationError: The file is not UTF-8 JSON, not a list, or an entry is
+            malformed (naming the file, the line and the entry index).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Annotation file not found: {path}')
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        text = data.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        lineno = data.count(b'\n', 0, e.start) + 1
+        raise AnnotationError(path, lineno, f'not UTF-8 text (byte {data[e.start]:#04x})') from None
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise AnnotationError(
+            path, e.lineno, f'invalid JSON at column {e.colno}: {e.msg}'
+        ) from None
+    except RecursionError:
+        raise AnnotationError(path, 1, 'JSON nested too deeply') from None
+    if not isinstance(entries, list):
+        raise AnnotationError(
+            path,
+            1,
+            f'expected a JSON list of {{"path", "lm"}} entries, got a {type(entries).__name__}',
+        )
+    parsed = []
+    for i, (entry, lineno) in enumerate(zip(entries, _json_list_item_lines(text))):
+        try:
+            parsed.append((*_ndg_entry(entry, num_points), lineno))
+        except ValueError as e:
+            raise AnnotationError(path, lineno, f'entry {i}: {e}') from None
+    return parsed
+
+
+def _ndg_entry(entry: object, num_points: int) -> Tuple[str, np.ndarray]:
+    """The path and float32 landmarks of an NDG entry; ValueError says what is wrong."""
+    if not isinstance(entry, dict):
+        raise ValueError(f'expected an object with "path" and "lm", got {entry!r}')
+    missing = [k for k in ('path', 'lm') if k not in entry]
+    if missing:
+        raise ValueError(f'missing key(s) {missing} in {entry!r}')
+    if not isinstance(entry['path'], str) or not entry['path']:
+        raise ValueError('"path" must be a non-empty string')
+    lm = entry['lm']
+    try:
+        points = np.array(lm, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f'"lm" must be a list of [x, y] numbers, got {lm!r}') from None
+    if points.shape != (num_points, 2):
+        got = f'{len(lm)} items' if isinstance(lm, list) else repr(lm)
+        raise ValueError(
+            f'expected {num_points} [x, y] points in "lm", got {got} (shape {points.shape})'
+        )
+    if not finite_float32(points):
+        raise ValueError('landmark coordinates must be finite')
+    return entry['path'], points.astype(np.float32)
+
+
+class BaseLandmarkDataset(LandmarkSourceMixin, BaseDataset):
     """Common set-up of the landmark datasets.
 
     Builds the pipeline with facerec's TRANSFORMS and accepts ``data_prefix``
@@ -222,8 +305,8 @@ class NDGLandmarks(BaseLandmarkDataset):
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
 
     Raises:
-        AnnotationError: The file is not valid JSON (naming its line and column).
-        ValueError: An entry is malformed (naming the file and the entry index).
+        AnnotationError: The file is not valid JSON, or an entry is malformed
+            (naming the file, the line and the entry index).
         FileNotFoundError: An image file is missing (naming it and the entry).
     """
 
@@ -242,62 +325,20 @@ class NDGLandmarks(BaseLandmarkDataset):
         self.check_images = check_images
         super().__init__(data_root=data_root, data_prefix=data_prefix, ann_file=ann_file, **kwargs)
 
-    def _read_entries(self) -> list:
-        path = self.ann_file
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'Annotation file not found: {path}')
-        with open(path, encoding='utf-8-sig') as f:
-            text = f.read()
-        try:
-            entries = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise AnnotationError(
-                path, e.lineno, f'invalid JSON at column {e.colno}: {e.msg}'
-            ) from None
-        if not isinstance(entries, list):
-            raise ValueError(
-                f'{path}: expected a JSON list of {{"path", "lm"}} entries, '
-                f'got a {type(entries).__name__}'
-            )
-        return entries
-
-    def _landmarks_of(self, entry: dict, where: str) -> np.ndarray:
-        lm = entry['lm']
-        try:
-            points = np.array(lm, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f'{where}: "lm" must be a list of [x, y] numbers, got {lm!r}'
-            ) from None
-        if points.shape != (self.num_points, 2):
-            got = f'{len(lm)} items' if isinstance(lm, list) else repr(lm)
-            raise ValueError(
-                f'{where}: expected {self.num_points} [x, y] points in "lm", got {got} '
-                f'(shape {points.shape})'
-            )
-        if not np.isfinite(points).all():
-            raise ValueError(f'{where}: landmark coordinates must be finite')
-        return points.astype(np.float32)
-
     def load_data_list(self) -> List[dict]:
-        entries = self._read_entries()
+        entries = read_ndg_entries(self.ann_file, self.num_points)
+        self.landmark_source_file = self.ann_file
         root = self.img_root or osp.dirname(self.ann_file)
-        files = _FileIndex()
+        files = FileIndex()
         data_list = []
-        for i, entry in enumerate(entries):
-            where = f'{self.ann_file}, entry {i}'
-            if not isinstance(entry, dict):
-                raise ValueError(f'{where}: expected an object with "path" and "lm", got {entry!r}')
-            missing = [k for k in ('path', 'lm') if k not in entry]
-            if missing:
-                raise ValueError(f'{where}: missing key(s) {missing} in {entry!r}')
-            if not isinstance(entry['path'], str) or not entry['path']:
-                raise ValueError(f'{where}: "path" must be a non-empty string')
-            landmarks = self._landmarks_of(entry, where)
-            img_path = osp.join(root, entry['path'])
+        for i, (path, landmarks, lineno) in enumerate(entries):
+            img_path = osp.join(root, path)
             if self.check_images and not files.exists(img_path):
-                raise FileNotFoundError(f'Image file not found: {img_path} (from {where})')
-            data_list.append(dict(img_path=img_path, landmarks=landmarks))
+                raise FileNotFoundError(
+                    f'Image file not found: {img_path} (from {self.ann_file}, line {lineno}, '
+                    f'entry {i})'
+                )
+            data_list.append(dict(img_path=img_path, landmarks=landmarks, landmarks_line=lineno))
         if not data_list:
             raise self._no_items(f'{self.ann_file} lists no entries')
         return data_list
@@ -389,8 +430,9 @@ class CelebALandmarks(BaseLandmarkDataset):
         boxes = self._read_table(self.bbox_file, CELEBA_BBOX_COLUMNS) if self.bbox_file else None
         partition = read_partition_file(self.partition_file) if self.split != 'all' else None
         wanted = SPLITS.get(self.split)
-        files = _FileIndex()
-        data_list = []
+        self.landmark_source_file = self.ann_file
+        files = FileIndex()
+        data_list, skipped = [], 0
         for name, (values, lineno) in rows.items():
             if partition is not None:
                 if name not in partition:
@@ -399,20 +441,20 @@ class CelebALandmarks(BaseLandmarkDataset):
                     continue
             img_path = osp.join(self.img_root, name)
             if not files.exists(img_path):
-                if self.skip_missing_images:
-                    continue
-                raise FileNotFoundError(
-                    f'Image file not found: {img_path} (listed in {self.ann_file}, '
-                    f'line {lineno}); set skip_missing_images=True to use a subset'
-                )
+                if not self.skip_missing_images:
+                    raise missing_image_error(img_path, self.ann_file, lineno)
+                skipped += 1
+                continue
             item = dict(
                 img_path=img_path,
                 img_id=name,
                 landmarks=values.reshape(5, 2) * np.float32(self.scale),
+                landmarks_line=lineno,
             )
             if boxes is not None:
                 item['bbox'] = self._box_of(boxes, name, lineno)
             data_list.append(item)
+        log_skipped_images(self, skipped, self.ann_file, self.img_root)
         if not data_list:
             raise self._no_items(f'split {self.split!r} of {self.ann_file} under {self.img_root!r}')
         return data_list
@@ -477,29 +519,30 @@ class VGGFace2Landmarks(BaseLandmarkDataset):
         boxes = read_csv_table(self.bbox_file, VGGFACE2_BBOX_HEADER)
         self._check_same_images(landmarks, self.landmark_file, boxes, self.bbox_file)
         self._check_same_images(boxes, self.bbox_file, landmarks, self.landmark_file)
-        files = _FileIndex()
-        data_list = []
+        self.landmark_source_file = self.landmark_file
+        files = FileIndex()
+        data_list, skipped = [], 0
         for name, (values, lineno) in landmarks.items():
             (x, y, w, h), box_line = boxes[name]
             if w <= 0 or h <= 0:
                 raise AnnotationError(self.bbox_file, box_line, f'box of {name!r} has no area')
             img_path = osp.join(self.img_root, name + self.img_suffix)
             if not files.exists(img_path):
-                if self.skip_missing_images:
-                    continue
-                raise FileNotFoundError(
-                    f'Image file not found: {img_path} (listed in {self.landmark_file}, '
-                    f'line {lineno}); set skip_missing_images=True to use a subset'
-                )
+                if not self.skip_missing_images:
+                    raise missing_image_error(img_path, self.landmark_file, lineno)
+                skipped += 1
+                continue
             data_list.append(
                 dict(
                     img_path=img_path,
                     img_id=name,
                     identity=name.split('/')[0],
                     landmarks=values.reshape(5, 2),
+                    landmarks_line=lineno,
                     bbox=np.array([x, y, x + w, y + h], dtype=np.float32),
                 )
             )
+        log_skipped_images(self, skipped, self.landmark_file, self.img_root)
         if not data_list:
             raise self._no_items(f'{self.landmark_file} under {self.img_root!r}')
         return data_list

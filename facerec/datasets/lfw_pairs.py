@@ -7,12 +7,17 @@ from mmengine.dataset import BaseDataset
 
 from facerec.registry import DATASETS
 
-from .annotation_io import AnnotationError, load_landmark_file, load_pairs_file
+from .annotation_io import (
+    AnnotationError,
+    LandmarkSourceMixin,
+    load_landmark_rows,
+    load_pairs_file,
+)
 from .pipeline import build_pipeline
 
 
 @DATASETS.register_module()
-class LFWPairs(BaseDataset):
+class LFWPairs(LandmarkSourceMixin, BaseDataset):
     """The LFW verification benchmark: images of ``pairs.txt`` and its folds.
 
     Each unique image of the pairs file is one item of the dataset (so it is
@@ -75,7 +80,8 @@ class LFWPairs(BaseDataset):
         img_root = self.data_prefix.get('img_path', '') or self.data_root
         if not osp.isdir(img_root):
             raise FileNotFoundError(f'LFW image folder not found: {img_root}')
-        landmarks = load_landmark_file(self.landmark_file) if self.landmark_file else None
+        landmarks = load_landmark_rows(self.landmark_file) if self.landmark_file else None
+        self.landmark_source_file = self.landmark_file
         index: Dict[Tuple[str, int], int] = {}
         data_list: List[dict] = []
 
@@ -95,7 +101,7 @@ class LFWPairs(BaseDataset):
                     raise KeyError(
                         f'Landmark file {self.landmark_file} has no entry for image {rel!r}'
                     )
-                info['landmarks'] = landmarks[rel]
+                info['landmarks'], info['landmarks_line'] = landmarks[rel]
             index[key] = len(data_list)
             data_list.append(info)
             return index[key]

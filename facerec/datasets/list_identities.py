@@ -8,7 +8,14 @@ from mmengine.logging import print_log
 
 from facerec.registry import DATASETS
 
-from .annotation_io import AnnotationError, iter_lines
+from .annotation_io import (
+    AnnotationError,
+    FileIndex,
+    finite_float32,
+    iter_lines,
+    log_skipped_images,
+    missing_image_error,
+)
 from .base_identity_dataset import BaseIdentityDataset
 
 LIST_FORMATS = ('auto', 'label', 'pipe')
@@ -22,9 +29,15 @@ def _numbers(path: str, lineno: int, fields: Sequence[str], count: int, what: st
         values = np.array([float(v) for v in fields], dtype=np.float64)
     except ValueError:
         raise AnnotationError(path, lineno, f'non-numeric {what} in {fields!r}') from None
-    if not np.isfinite(values).all():
+    if not finite_float32(values):
         raise AnnotationError(path, lineno, f'{what} must be finite')
     return values
+
+
+def _float32(path: str, lineno: int, values: np.ndarray, what: str) -> np.ndarray:
+    if not finite_float32(values):
+        raise AnnotationError(path, lineno, f'{what} out of the float32 range')
+    return values.astype(np.float32)
 
 
 @DATASETS.register_module()
@@ -68,10 +81,15 @@ class FaceListIdentities(BaseIdentityDataset):
         list_format: ``'auto'``, ``'label'`` or ``'pipe'``.
         landmark_units: ``'pixels'``, ``'box'`` or ``'image'``.
         img_size: ``(width, height)`` of the images, for ``'image'`` units.
+        check_images: Check when the dataset is built that every listed image
+            exists (one directory listing per image folder).
+        skip_missing_images: Use only the listed images present (the number
+            left out is logged); otherwise a missing image is an error.
         **kwargs: See :class:`BaseIdentityDataset`.
 
     Raises:
         AnnotationError: A malformed line (naming the file and line).
+        FileNotFoundError: A listed image is missing (naming it, the file and line).
     """
 
     def __init__(
@@ -81,6 +99,8 @@ class FaceListIdentities(BaseIdentityDataset):
         list_format: str = 'auto',
         landmark_units: str = 'pixels',
         img_size: Optional[Tuple[int, int]] = None,
+        check_images: bool = True,
+        skip_missing_images: bool = False,
         **kwargs,
     ):
         if list_format not in LIST_FORMATS:
@@ -97,6 +117,8 @@ class FaceListIdentities(BaseIdentityDataset):
         self.list_format = list_format
         self.landmark_units = landmark_units
         self.img_size = None if img_size is None else tuple(float(v) for v in img_size)
+        self.check_images = check_images
+        self.skip_missing_images = skip_missing_images
         if isinstance(data_prefix, str):
             data_prefix = dict(img_path=data_prefix)
         super().__init__(ann_file=ann_file, data_prefix=data_prefix, **kwargs)
@@ -117,7 +139,7 @@ class FaceListIdentities(BaseIdentityDataset):
             points = box[:2] + points * box[2:]
         elif self.landmark_units == 'image':
             points = points * np.array(self.img_size)
-        return points.astype(np.float32)
+        return _float32(self.ann_file, lineno, points, 'landmark coordinates')
 
     def _parse_label_line(self, lineno: int, line: str) -> dict:
         fields = line.split()
@@ -139,6 +161,7 @@ class FaceListIdentities(BaseIdentityDataset):
         if len(fields) == 12:
             coords = _numbers(self.ann_file, lineno, fields[2:], 10, 'landmark coordinates')
             sample['landmarks'] = self._to_pixels(coords, None, lineno)
+            sample['landmarks_line'] = lineno
         return sample
 
     def _parse_pipe_line(self, lineno: int, line: str) -> Optional[dict]:
@@ -167,15 +190,28 @@ class FaceListIdentities(BaseIdentityDataset):
             img_path=osp.join(self.img_root, path),
             identity=identity,
             landmarks=self._to_pixels(coords, box, lineno),
+            landmarks_line=lineno,
         )
         if box is not None:
             x, y, w, h = box
-            sample['bbox'] = np.array([x, y, x + w, y + h], dtype=np.float32)
+            sample['bbox'] = _float32(self.ann_file, lineno, np.array([x, y, x + w, y + h]), 'box')
         return sample
 
+    def _present(self, samples: List[dict], linenos: List[int]) -> List[dict]:
+        """The samples whose image exists; raises for a missing one unless skipping."""
+        files, present = FileIndex(), []
+        for sample, lineno in zip(samples, linenos):
+            if files.exists(sample['img_path']):
+                present.append(sample)
+            elif not self.skip_missing_images:
+                raise missing_image_error(sample['img_path'], self.ann_file, lineno)
+        log_skipped_images(self, len(samples) - len(present), self.ann_file, self.img_root)
+        return present
+
     def load_samples(self) -> List[dict]:
+        self.landmark_source_file = self.ann_file
         pipe = self._detect_format() == 'pipe'
-        samples, skipped = [], 0
+        samples, linenos, skipped = [], [], 0
         for lineno, line in iter_lines(self.ann_file):
             if pipe:
                 sample = self._parse_pipe_line(lineno, line)
@@ -185,6 +221,9 @@ class FaceListIdentities(BaseIdentityDataset):
             else:
                 sample = self._parse_label_line(lineno, line)
             samples.append(sample)
+            linenos.append(lineno)
+        if self.check_images or self.skip_missing_images:
+            samples = self._present(samples, linenos)
         if skipped:
             print_log(
                 f'{self.__class__.__name__}: skipped {skipped} line(s) of {self.ann_file} '

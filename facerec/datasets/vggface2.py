@@ -7,7 +7,13 @@ import numpy as np
 
 from facerec.registry import DATASETS
 
-from .annotation_io import AnnotationError, iter_lines
+from .annotation_io import (
+    AnnotationError,
+    FileIndex,
+    iter_lines,
+    log_skipped_images,
+    missing_image_error,
+)
 from .base_identity_dataset import BaseIdentityDataset
 from .landmark_datasets import VGGFACE2_BBOX_HEADER, VGGFACE2_LANDMARK_HEADER, read_csv_table
 
@@ -33,12 +39,16 @@ class VGGFace2(BaseIdentityDataset):
         ann_file: The image list.
         landmark_file: The loose landmark CSV, or None for no landmarks.
         bbox_file: The loose box CSV, or None for no boxes.
-        check_images: Check at construction that every listed image exists.
+        check_images: Check at construction that every listed image exists
+            (one directory listing per identity folder).
+        skip_missing_images: Use only the listed images present (the number
+            left out is logged); otherwise a missing image is an error.
         **kwargs: See :class:`BaseIdentityDataset`.
 
     Raises:
         AnnotationError: A malformed or repeated list line, a malformed CSV
             row, or a listed image without a CSV row (naming file and line).
+        FileNotFoundError: A listed image is missing (naming it, the file and line).
     """
 
     def __init__(
@@ -48,7 +58,8 @@ class VGGFace2(BaseIdentityDataset):
         ann_file: str = 'meta/train_list.txt',
         landmark_file: Optional[str] = 'bb_landmark/loose_landmark_train.csv',
         bbox_file: Optional[str] = None,
-        check_images: bool = False,
+        check_images: bool = True,
+        skip_missing_images: bool = False,
         **kwargs,
     ):
         if isinstance(data_prefix, str):
@@ -56,6 +67,7 @@ class VGGFace2(BaseIdentityDataset):
         self.landmark_csv = self._under_root(data_root, landmark_file)
         self.bbox_csv = self._under_root(data_root, bbox_file)
         self.check_images = check_images
+        self.skip_missing_images = skip_missing_images
         super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
     @staticmethod
@@ -103,22 +115,27 @@ class VGGFace2(BaseIdentityDataset):
             else None
         )
         boxes = read_csv_table(self.bbox_csv, VGGFACE2_BBOX_HEADER) if self.bbox_csv else None
-        samples = []
+        self.landmark_source_file = self.landmark_csv
+        files = FileIndex() if self.check_images or self.skip_missing_images else None
+        samples, missing = [], 0
         for entry, lineno in entries.items():
             key = osp.splitext(entry)[0]
             img_path = osp.join(self.img_root, entry)
-            if self.check_images and not osp.isfile(img_path):
-                raise FileNotFoundError(
-                    f'Image file not found: {img_path} (listed in {self.ann_file}, line {lineno})'
-                )
+            if files is not None and not files.exists(img_path):
+                if not self.skip_missing_images:
+                    raise missing_image_error(img_path, self.ann_file, lineno)
+                missing += 1
+                continue
             sample = dict(img_path=img_path, img_id=key, identity=entry.rpartition('/')[0])
             if landmarks is not None:
-                values, _ = self._row(landmarks, self.landmark_csv, key, lineno)
+                values, row_line = self._row(landmarks, self.landmark_csv, key, lineno)
                 sample['landmarks'] = values.reshape(5, 2)
+                sample['landmarks_line'] = row_line
             if boxes is not None:
                 (x, y, w, h), box_line = self._row(boxes, self.bbox_csv, key, lineno)
                 if w <= 0 or h <= 0:
                     raise AnnotationError(self.bbox_csv, box_line, f'box of {key!r} has no area')
                 sample['bbox'] = np.array([x, y, x + w, y + h], dtype=np.float32)
             samples.append(sample)
+        log_skipped_images(self, missing, self.ann_file, self.img_root)
         return samples

@@ -1,4 +1,5 @@
 from .config_loading import add_config_args, load_config
+from .process import exit_on_signals, stop_child_processes, workers_die_with_parent
 from .runner_utils import METRIC_ALIASES, build_runner, enable_amp, set_test_metric
 from .setup_env import register_all_modules
 
@@ -7,7 +8,10 @@ __all__ = [
     'add_config_args',
     'build_runner',
     'enable_amp',
+    'exit_on_signals',
     'load_config',
     'register_all_modules',
     'set_test_metric',
+    'stop_child_processes',
+    'workers_die_with_parent',
 ]

@@ -84,10 +84,12 @@ def test_ndg_errors(ndg_root):
     with pytest.raises(AnnotationError, match=r'ann.json, line 4: invalid JSON at column \d+'):
         load()
     ann.write_text(json.dumps([{'path': 'p0/face.jpg', 'lm': [[1, 2]] * 5}, {'path': 'p1'}]))
-    with pytest.raises(ValueError, match=r'ann.json, entry 1: missing key\(s\) \[\'lm\'\]'):
+    with pytest.raises(ValueError, match=r'ann.json, line 1: entry 1: missing key\(s\) \[\'lm\'\]'):
         load()
     ann.write_text(json.dumps([{'path': 'p0/face.jpg', 'lm': [[1, 2]] * 4}]))
-    with pytest.raises(ValueError, match=r'ann.json, entry 0: expected 5 \[x, y\] points.*4 items'):
+    with pytest.raises(
+        ValueError, match=r'ann.json, line 1: entry 0: expected 5 \[x, y\] points.*4 items'
+    ):
         load()
     ann.write_text(json.dumps([{'path': 'p0/face.jpg', 'lm': [[1, 2, 3]] * 5}]))
     with pytest.raises(ValueError, match='entry 0: expected 5'):
@@ -101,8 +103,19 @@ def test_ndg_errors(ndg_root):
     ann.write_text(json.dumps({'path': 'p0/face.jpg'}))
     with pytest.raises(ValueError, match='expected a JSON list'):
         load()
+    entries = [{'path': 'p0/face.jpg', 'lm': [[1, 2]] * 5}, {'path': 'p1', 'lm': [[1, 1e39]] * 5}]
+    text = json.dumps(entries, indent=2)
+    ann.write_text(text)
+    second = [i for i, t in enumerate(text.splitlines(), 1) if t == '  {'][1]
+    with pytest.raises(AnnotationError, match=rf'ann.json, line {second}: entry 1: landmark coord'):
+        load()
+    ann.write_bytes(b'[\n{"path": "p\xff"}]')
+    with pytest.raises(AnnotationError, match=r'ann.json, line 2: not UTF-8 text \(byte 0xff\)'):
+        load()
     ann.write_text(json.dumps([{'path': 'p9/missing.jpg', 'lm': [[1, 2]] * 5}]))
-    with pytest.raises(FileNotFoundError, match=r'p9/missing.jpg \(from .*ann.json, entry 0\)'):
+    with pytest.raises(
+        FileNotFoundError, match=r'p9/missing.jpg \(from .*ann.json, line 1, entry 0\)'
+    ):
         load()
     with pytest.raises(FileNotFoundError, match='nowhere.json'):
         NDGLandmarks(ann_file=str(ndg_root / 'nowhere.json'), pipeline=[])

@@ -61,6 +61,10 @@ def test_malformed_pairs_lines_name_file_and_line(lfw_like):
     (lfw_like / 'bad.txt').write_text('ten folds\n')
     with pytest.raises(AnnotationError, match='line 1'):
         build(lfw_like, ann_file='bad.txt')
+    data = '\n'.join(lines).encode()
+    (lfw_like / 'bad.txt').write_bytes(data.replace(b'Person_B\t2', b'Person_\xc9\t2', 1))
+    with pytest.raises(AnnotationError, match=r'bad.txt, line 3: not UTF-8 text \(byte 0xc9'):
+        build(lfw_like, ann_file='bad.txt')
 
 
 def test_missing_image_and_landmarks(lfw_like):

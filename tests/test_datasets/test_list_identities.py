@@ -1,11 +1,13 @@
 """FaceListIdentities: the label lists (CASIA-WebFace, TrillionPairs) and the pipe lists
 (MS-Celeb-1M, IMDB-Face)."""
 
+import re
+
 import cv2
 import numpy as np
 import pytest
 
-from facerec.datasets import AnnotationError, FaceListIdentities
+from facerec.datasets import AnnotationError, FaceListIdentities, annotation_io
 from facerec.registry import DATASETS
 
 LM = [30.2, 51.5, 65.5, 51.1, 48.0, 71.7, 33.5, 92.4, 62.7, 92.0]
@@ -30,6 +32,7 @@ def test_label_list_with_and_without_landmarks(tmp_path):
             data_root=str(tmp_path),
             ann_file='list.txt',
             data_prefix='imgs',
+            check_images=False,
             pipeline=[dict(type='LoadImageFromFile')],
         )
     )
@@ -40,14 +43,17 @@ def test_label_list_with_and_without_landmarks(tmp_path):
     np.testing.assert_allclose(info['landmarks'], np.reshape(LM, (5, 2)) + 1, rtol=1e-6)
     assert ds[0]['img'].shape == (9, 7, 3)
     (tmp_path / 'plain.txt').write_text('a/1.jpg 0\na/2.jpg 0\nb/1.jpg 1\n')
-    plain = FaceListIdentities(data_root=str(tmp_path), ann_file='plain.txt')
+    plain = FaceListIdentities(data_root=str(tmp_path), ann_file='plain.txt', check_images=False)
     assert len(plain) == 3 and 'landmarks' not in plain.get_data_info(0)
 
 
 def test_landmarks_relative_to_the_image_size(tmp_path):
     (tmp_path / 'casia.txt').write_text(f'0000045/001.jpg 0 {coords([0.5, 0.25] * 5)}\n')
     ds = FaceListIdentities(
-        ann_file=str(tmp_path / 'casia.txt'), landmark_units='image', img_size=(250, 200)
+        ann_file=str(tmp_path / 'casia.txt'),
+        landmark_units='image',
+        img_size=(250, 200),
+        check_images=False,
     )
     np.testing.assert_allclose(ds.get_data_info(0)['landmarks'], [[125.0, 50.0]] * 5)
     with pytest.raises(ValueError, match='img_size'):
@@ -62,17 +68,19 @@ def test_pipe_list_with_boxes(tmp_path):
         f'm.0107_f/3-FaceId-0.jpg|{coords(frac)}|0 0 50 50\n'
         f'm.01_4l/sub/9-FaceId-0.jpg|{coords(frac)}|5 5 10 10\n'
     )
-    ds = FaceListIdentities(ann_file=str(tmp_path / 'ms1m.txt'), landmark_units='box')
+    ds = FaceListIdentities(
+        ann_file=str(tmp_path / 'ms1m.txt'), landmark_units='box', check_images=False
+    )
     assert len(ds) == 3 and ds.metainfo['classes'] == ('m.0107_f', 'm.01_4l/sub')
     np.testing.assert_array_equal(ds.get_gt_labels(), [0, 0, 1])
     first = ds.get_data_info(0)
     np.testing.assert_allclose(first['landmarks'][0], [10 + 0.3 * 100, 20 + 0.4 * 200])
     np.testing.assert_array_equal(first['bbox'], [10, 20, 110, 220])
-    pixels = FaceListIdentities(ann_file=str(tmp_path / 'ms1m.txt'))
+    pixels = FaceListIdentities(ann_file=str(tmp_path / 'ms1m.txt'), check_images=False)
     np.testing.assert_allclose(pixels.get_data_info(0)['landmarks'][0], [0.3, 0.4], rtol=1e-6)
     # An IMDB-Face style line with an empty box field.
     (tmp_path / 'imdb.txt').write_text(f'nm0000001/a.jpg|{coords(LM)}|\n')
-    imdb = FaceListIdentities(ann_file=str(tmp_path / 'imdb.txt'))
+    imdb = FaceListIdentities(ann_file=str(tmp_path / 'imdb.txt'), check_images=False)
     assert 'bbox' not in imdb.get_data_info(0) and imdb.get_data_info(0)['identity'] == 'nm0000001'
 
 
@@ -105,3 +113,53 @@ def test_bad_arguments(tmp_path):
         FaceListIdentities(ann_file='x.txt', landmark_units='mm')
     with pytest.raises(FileNotFoundError, match='missing.txt'):
         FaceListIdentities(ann_file=str(tmp_path / 'missing.txt'))
+
+
+def test_degenerate_landmarks_are_reported_with_image_file_and_line(tmp_path):
+    for name in ('a/1.jpg', 'a/2.jpg'):
+        (tmp_path / 'imgs' / name).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tmp_path / 'imgs' / name), np.zeros((60, 60, 3), np.uint8))
+    (tmp_path / 'list.txt').write_text(f'a/1.jpg 0 {coords(LM)}\n\na/2.jpg 0 {coords([0] * 10)}\n')
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='AlignFace', output_size=32)]
+    ds = FaceListIdentities(
+        ann_file=str(tmp_path / 'list.txt'), data_prefix=str(tmp_path / 'imgs'), pipeline=pipeline
+    )
+    assert ds[0]['img'].shape == (32, 32, 3)
+    assert ds.get_data_info(0)['landmarks_source'] == f'{tmp_path / "list.txt"}, line 1'
+    where = f'{tmp_path / "imgs" / "a" / "2.jpg"} (landmarks from {tmp_path / "list.txt"}, line 3)'
+    with pytest.raises(ValueError, match=re.escape(f'Cannot align {where}: Source points are')):
+        ds[1]
+    # Landmarks of a separate landmark file name that file's line.
+    (tmp_path / 'lm.txt').write_text(f'a/1.jpg {coords([5] * 10)}\na/2.jpg {coords(LM)}\n')
+    ds = FaceListIdentities(
+        ann_file=str(tmp_path / 'list.txt'),
+        data_prefix=str(tmp_path / 'imgs'),
+        landmark_file=str(tmp_path / 'lm.txt'),
+        pipeline=pipeline,
+    )
+    assert ds[1]['img'].shape == (32, 32, 3)
+    with pytest.raises(
+        ValueError, match=re.escape(f'landmarks from {tmp_path / "lm.txt"}, line 1)')
+    ):
+        ds[0]
+
+
+def test_missing_listed_image_is_found_when_the_dataset_is_built(tmp_path, monkeypatch):
+    for name in ('a/1.jpg', 'b/1.jpg'):
+        (tmp_path / 'imgs' / name).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tmp_path / 'imgs' / name), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / 'list.txt').write_text('a/1.jpg 0\na/2.jpg 0\n\nb/1.jpg 1\nc/9.jpg 2\n')
+    kwargs = dict(ann_file=str(tmp_path / 'list.txt'), data_prefix=str(tmp_path / 'imgs'))
+    missing = re.escape(f'{tmp_path / "imgs" / "a" / "2.jpg"} (listed in {tmp_path / "list.txt"}')
+    with pytest.raises(FileNotFoundError, match=rf'Image file not found: {missing}, line 2\)'):
+        FaceListIdentities(**kwargs)
+    logged = []
+    monkeypatch.setattr(annotation_io, 'print_log', lambda msg, **kwargs: logged.append(msg))
+    ds = FaceListIdentities(skip_missing_images=True, **kwargs)
+    assert [ds.get_data_info(i)['img_path'] for i in range(len(ds))] == [
+        str(tmp_path / 'imgs' / 'a' / '1.jpg'),
+        str(tmp_path / 'imgs' / 'b' / '1.jpg'),
+    ]
+    assert ds.metainfo['classes'] == ('0', '1')
+    assert logged[0].startswith(f'FaceListIdentities: skipped 2 image(s) listed in {tmp_path}')
+    assert len(FaceListIdentities(check_images=False, **kwargs)) == 4

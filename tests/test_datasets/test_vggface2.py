@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facerec.datasets import AnnotationError, VGGFace2
+from facerec.datasets import AnnotationError, VGGFace2, annotation_io
 from facerec.registry import DATASETS
 
 NAMES = ['n000002/0001_01', 'n000002/0002_01', 'n000017/0001_02', 'n000017/0007_01']
@@ -101,11 +101,15 @@ def test_malformed_csv_rows(vggface2_like):
         VGGFace2(data_root=str(vggface2_like), landmark_file=None, bbox_file=str(box))
 
 
-def test_missing_image_with_check(vggface2_like):
+def test_missing_image_is_found_when_the_dataset_is_built(vggface2_like, monkeypatch):
     (vggface2_like / 'train' / 'n000017' / '0007_01.jpg').unlink()
-    VGGFace2(data_root=str(vggface2_like))
     with pytest.raises(FileNotFoundError, match=r'0007_01\.jpg \(listed in .*line 4\)'):
-        VGGFace2(data_root=str(vggface2_like), check_images=True)
+        VGGFace2(data_root=str(vggface2_like))
+    assert len(VGGFace2(data_root=str(vggface2_like), check_images=False)) == 4
+    logged = []
+    monkeypatch.setattr(annotation_io, 'print_log', lambda msg, **kwargs: logged.append(msg))
+    assert len(VGGFace2(data_root=str(vggface2_like), skip_missing_images=True)) == 3
+    assert logged[0].startswith('VGGFace2: skipped 1 image(s) listed in')
 
 
 def test_recipe_config_reads_the_official_layout(vggface2_like):

@@ -132,6 +132,17 @@ def estimate_similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarra
     return np.hstack([scale * rot, trans[:, None]])
 
 
+def landmarks_origin(results: dict) -> str:
+    """The image of a sample and the annotation line of its landmarks, for error messages.
+
+    The line is ``results['landmarks_source']``, which datasets set (see
+    :class:`facerec.datasets.annotation_io.LandmarkSourceMixin`).
+    """
+    name = str(results.get('img_path') or results.get('img_source') or '<image>')
+    source = results.get('landmarks_source')
+    return f'{name} (landmarks from {source})' if source else name
+
+
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply a ``(2, 3)`` affine matrix to ``(N, 2)`` points."""
     points = np.asarray(points, dtype=np.float64)
@@ -162,7 +173,9 @@ def center_crop_resize(
 class AlignFace(BaseTransform):
     """Warp a face to the canonical 5-point template.
 
-    Uses ``results['landmarks']`` (``(5, 2)`` x, y in image pixels). Without
+    Uses ``results['landmarks']`` (``(5, 2)`` x, y in image pixels); landmarks
+    that fit no transform (all at one place) raise an error naming the image
+    and, from ``results['landmarks_source']``, their annotation line. Without
     landmarks it falls back to a centre crop and resize (``fallback='center'``)
     or raises (``fallback='error'``). Landmarks, when present, are mapped into
     the aligned crop.
@@ -216,7 +229,13 @@ class AlignFace(BaseTransform):
                     f'Expected {len(self._template)} landmarks, got {landmarks.shape[0]} '
                     f'for {results.get("img_path", "<image>")}'
                 )
-            matrix = estimate_similarity_transform(landmarks, self._template)
+            try:
+                matrix = estimate_similarity_transform(landmarks, self._template)
+            except ValueError as e:
+                raise ValueError(
+                    f'Cannot align {landmarks_origin(results)}: {e}; '
+                    f'landmarks {np.round(landmarks, 2).tolist()}'
+                ) from None
             crop = cv2.warpAffine(
                 img, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=self._border
             )

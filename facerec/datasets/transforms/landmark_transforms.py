@@ -19,7 +19,7 @@ import numpy as np
 
 from facerec.registry import TRANSFORMS
 
-from .alignment import transform_points
+from .alignment import landmarks_origin, transform_points
 from .base import BaseTransform
 
 SizeType = Union[int, Sequence[int]]
@@ -226,7 +226,7 @@ class CropFaceBox(BaseTransform):
         try:
             return landmark_box(results['landmarks'], 1.0, aspect=None)
         except ValueError as e:
-            raise ValueError(f'{e} ({_image_name(results)})') from None
+            raise ValueError(f'{e} ({landmarks_origin(results)})') from None
 
     def transform(self, results: dict) -> dict:
         out_h, out_w = self.output_size

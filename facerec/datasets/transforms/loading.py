@@ -1,7 +1,11 @@
 """Image loading."""
 
+import contextlib
+import os
 import os.path as osp
-from typing import Union
+import tempfile
+import threading
+from typing import IO, Iterator, List, Optional, Union
 
 import cv2
 import numpy as np
@@ -40,14 +44,83 @@ def read_image(path: str) -> np.ndarray:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        OSError: The file exists but cannot be decoded as an image.
+        OSError: The file exists but cannot be decoded as an image, or is a
+            JPEG whose compressed data is corrupt (see :func:`imdecode_checked`).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Image file not found: {path}')
     data = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    img = imdecode_checked(data, path) if data.size else None
     if img is None:
         raise OSError(f'Cannot decode image file (corrupt or not an image): {path}')
+    return img
+
+
+#: The libjpeg warnings that mean the compressed data is damaged.
+CORRUPT_JPEG_WARNINGS = ('Corrupt JPEG data', 'Premature end of JPEG file')
+
+
+_stderr_lock = threading.Lock()
+_stderr_file: Optional[IO[bytes]] = None
+
+
+def _new_stderr_capture() -> None:
+    """A fresh lock and file (a forked child must not share the parent's)."""
+    global _stderr_lock, _stderr_file
+    _stderr_lock, _stderr_file = threading.Lock(), None
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_new_stderr_capture)
+
+
+@contextlib.contextmanager
+def _capture_stderr() -> Iterator[List[str]]:
+    """Collect what is written to file descriptor 2 (where libjpeg prints its warnings)."""
+    global _stderr_file
+    lines: List[str] = []
+    with _stderr_lock:
+        if _stderr_file is None:
+            _stderr_file = tempfile.TemporaryFile()
+        fd = _stderr_file.fileno()
+        saved = os.dup(2)
+        os.dup2(fd, 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            size = os.lseek(fd, 0, os.SEEK_CUR)
+            if size:
+                os.lseek(fd, 0, os.SEEK_SET)
+                lines += os.read(fd, size).decode('utf-8', 'replace').splitlines(keepends=True)
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+
+
+def imdecode_checked(buf: np.ndarray, source: str) -> Optional[np.ndarray]:
+    """``cv2.imdecode(buf, cv2.IMREAD_COLOR)`` that refuses a JPEG with corrupt data.
+
+    OpenCV decodes a JPEG whose compressed data is damaged (bytes overwritten
+    inside the file) into a partly garbled image, and libjpeg only prints an
+    anonymous ``Corrupt JPEG data: ...`` warning to stderr. For JPEG data the
+    warnings are collected during decoding (a few system calls; decodes of one
+    process's threads are serialised) and those of :data:`CORRUPT_JPEG_WARNINGS`
+    raise; other output is passed on to stderr.
+
+    Raises:
+        OSError: The JPEG data is corrupt (naming ``source`` and the warning).
+    """
+    if buf[:2].tobytes() != b'\xff\xd8':
+        return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    with _capture_stderr() as lines:
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    corrupt = [line.strip() for line in lines if line.startswith(CORRUPT_JPEG_WARNINGS)]
+    other = ''.join(line for line in lines if not line.startswith(CORRUPT_JPEG_WARNINGS))
+    if other:  # what other threads wrote meanwhile
+        os.write(2, other.encode())
+    if corrupt:
+        raise OSError(f'Corrupt JPEG data in {source}: {corrupt[0]}')
     return img
 
 
@@ -96,13 +169,14 @@ def decode_image(data: Union[bytes, bytearray, memoryview, np.ndarray], source: 
         source: Where the bytes come from, for the error message.
 
     Raises:
-        OSError: The bytes are empty or cannot be decoded as an image.
+        OSError: The bytes are empty or cannot be decoded as an image, or hold
+            a JPEG with corrupt data.
     """
     if isinstance(data, np.ndarray):
         buf = np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
     else:
         buf = np.frombuffer(data, dtype=np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
+    img = imdecode_checked(buf, source) if buf.size else None
     if img is None:
         raise OSError(
             f'Cannot decode image bytes of {source} ({buf.size} bytes; corrupt or not an image)'

@@ -16,7 +16,7 @@ import os.path as osp
 import pickle
 import re
 from collections import OrderedDict
-from typing import Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -184,6 +184,49 @@ def check_checkpoint_overlap(
             f'Checkpoint {filename} does not fit {type(model).__name__}: none of its '
             f'{len(state)} weights ({_examples(state)}) is in the model '
             f'({_examples(own)})'
+        )
+
+
+def check_backbone_weights(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], filename: str
+) -> None:
+    """Refuse a checkpoint that lacks weights of the model's backbone or has them in another
+    shape, so fine-tuning never starts from partly random backbone weights. Other modules (a
+    margin head of another size, say) are not checked. Models whose weights are not under
+    ``backbone.`` (compression wrappers) are left to :func:`check_checkpoint_overlap`.
+    """
+    needed = {
+        k: tuple(v.shape)
+        for k, v in model.state_dict().items()
+        if k.startswith('backbone.') and not k.endswith('num_batches_tracked')
+    }
+    missing = [k for k in needed if k not in state]
+    mismatched = [
+        f'{k} {tuple(state[k].shape)} vs {shape}'
+        for k, shape in needed.items()
+        if k in state and tuple(getattr(state[k], 'shape', ())) != shape
+    ]
+    if missing or mismatched:
+        problems = []
+        if missing:
+            problems.append(
+                f'lacks {len(missing)} of its {len(needed)} weights ({_examples(missing)})'
+            )
+        if mismatched:
+            problems.append(f'has {len(mismatched)} in another shape ({_examples(mismatched)})')
+        raise ValueError(
+            f'Checkpoint {filename} does not fit the backbone of {type(model).__name__}: it '
+            + ' and '.join(problems)
+        )
+
+
+def check_resume_meta(meta: Any, filename: str) -> None:
+    """Refuse to resume from a checkpoint whose ``meta`` lacks the trainer's epoch and
+    iteration (a file of weights only, or another program's checkpoint)."""
+    if not isinstance(meta, Mapping) or 'epoch' not in meta or 'iter' not in meta:
+        raise ValueError(
+            f'Cannot resume from {filename}: it is not a training checkpoint (no epoch and '
+            'iteration in its meta); use load_from to start from its weights'
         )
 
 

@@ -7,17 +7,21 @@ from typing import Dict, Iterator, Optional, Union
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.dist import is_distributed
+from mmengine.dist import is_distributed, is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
 
-import facerec.fileio  # noqa: F401 (registers the 'atomic_local' checkpoint backend)
+from facerec.fileio import remove_stale_temp_files  # also registers the 'atomic_local' backend
 from facerec.registry import MODEL_WRAPPERS, RUNNERS
+from facerec.utils.process import workers_die_with_parent
 
 from .checkpoint_loading import (
+    check_backbone_weights,
     check_checkpoint_overlap,
+    check_resume_meta,
     checkpoint_state_dict,
     latest_checkpoint,
     load_for_inference,
@@ -44,6 +48,10 @@ class FaceRunner(Runner):
     - Distributed training without CUDA uses the gloo backend and a DDP
       wrapper without device ids, so ``torchrun ... --launcher pytorch``
       works on CPU machines; with CUDA nothing changes (nccl).
+    - Training starts by deleting the temporary files that checkpoint saves
+      of a killed run left in the work dir (``.epoch_3.pth.<random>.tmp``).
+    - DataLoader workers die with the process that started them, even when
+      it is killed (see :func:`facerec.utils.workers_die_with_parent`).
     """
 
     #: Resume with full unpickling (only for a checkpoint the user trusts).
@@ -51,6 +59,7 @@ class FaceRunner(Runner):
 
     def __init__(self, *args, **kwargs):
         self._load_for_inference = False
+        self._resuming = False
         super().__init__(*args, **kwargs)
         if self.distributed:
             self.logger.info(
@@ -58,8 +67,12 @@ class FaceRunner(Runner):
             )
 
     def resume(self, filename: str, *args, **kwargs) -> None:
-        with trusted_checkpoint_loading() if self.unsafe_resume else contextlib.nullcontext():
-            super().resume(filename, *args, **kwargs)
+        self._resuming = True
+        try:
+            with trusted_checkpoint_loading() if self.unsafe_resume else contextlib.nullcontext():
+                super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
 
     def load_or_resume(self) -> None:
         if not self._has_loaded and self._resume and self._load_from is None:
@@ -87,10 +100,13 @@ class FaceRunner(Runner):
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
         state = checkpoint_state_dict(checkpoint, filename, revise_keys)
+        if self._resuming:
+            check_resume_meta(meta, filename)
         check_checkpoint_overlap(model, state, filename)
         if self._load_for_inference and not strict:
             load_for_inference(model, state, filename)
         else:
+            check_backbone_weights(model, state, filename)
             load_state_dict(model, state, strict)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
@@ -104,6 +120,16 @@ class FaceRunner(Runner):
         finally:
             self._load_for_inference = False
 
+    def train(self) -> torch.nn.Module:
+        if is_main_process():
+            removed = remove_stale_temp_files(self.work_dir)
+            if removed:
+                self.logger.warning(
+                    f'Removed {len(removed)} temporary file(s) of interrupted checkpoint '
+                    f'saves: {", ".join(removed)}'
+                )
+        return super().train()
+
     def test(self) -> dict:
         with self._loading_for_inference():
             return super().test()
@@ -111,6 +137,13 @@ class FaceRunner(Runner):
     def val(self) -> dict:
         with self._loading_for_inference():
             return super().val()
+
+    @staticmethod
+    def build_dataloader(dataloader, seed: Optional[int] = None, diff_rank_seed: bool = False):
+        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        if isinstance(loader, DataLoader) and loader.num_workers > 0:
+            loader.worker_init_fn = workers_die_with_parent(loader.worker_init_fn)
+        return loader
 
     @staticmethod
     def _use_cpu_dist() -> bool:

@@ -120,3 +120,22 @@ def test_center_crop_resize_geometry():
     assert out['img'][25, 25].min() == 255 and out['img'][5, 5].max() == 0
     with pytest.raises(ValueError):
         CenterCropResize(crop_ratio=0)
+
+
+def test_degenerate_landmarks_name_the_image_and_their_line():
+    align = AlignFace(output_size=32)
+    img = np.zeros((40, 40, 3), np.uint8)
+    with pytest.raises(ValueError, match=r'Cannot align /d/a\.jpg: Source points are degenerate'):
+        align(dict(img=img, img_path='/d/a.jpg', landmarks=np.zeros((5, 2), np.float32)))
+    results = dict(
+        img=img,
+        img_path='/d/b.jpg',
+        landmarks=np.full((5, 2), 7, np.float32),
+        landmarks_source='/d/list.txt, line 3',
+    )
+    with pytest.raises(
+        ValueError,
+        match=r'/d/b\.jpg \(landmarks from /d/list\.txt, line 3\).*'
+        r'degenerate.*\[\[7\.0, 7\.0\]',
+    ):
+        align(results)

@@ -1,9 +1,13 @@
+import os
+import re
+
 import cv2
 import numpy as np
 import pytest
 import torch
 
 from facerec.datasets.transforms import LoadImageFromFile, PackFaceInputs, RandomFlip
+from facerec.datasets.transforms.loading import decode_image
 from facerec.structures import FaceDataSample
 
 
@@ -28,6 +32,37 @@ def test_load_image_errors_name_the_file(tmp_path):
     empty.write_bytes(b'')
     with pytest.raises(OSError, match='empty.jpg'):
         LoadImageFromFile()(dict(img_path=str(empty)))
+
+
+def jpeg_with_overwritten_bytes() -> tuple:
+    """A real JPEG, and a copy with 16 bytes in the middle of its compressed data overwritten."""
+    rng = np.random.default_rng(0)
+    img = cv2.GaussianBlur(rng.integers(0, 255, (96, 96, 3), dtype=np.uint8), (5, 5), 0)
+    good = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    sos = good.index(b'\xff\xda')  # the compressed data follows the start-of-scan header
+    start = sos + 2 + int.from_bytes(good[sos + 2 : sos + 4], 'big')
+    middle = (start + len(good) - 2) // 2
+    bad = bytearray(good)
+    bad[middle : middle + 16] = rng.integers(0, 255, 16, dtype=np.uint8).tobytes()
+    return good, bytes(bad)
+
+
+def test_corrupt_jpeg_data_is_refused(tmp_path, capfd):
+    good, bad = jpeg_with_overwritten_bytes()
+    # OpenCV alone returns an image: libjpeg only prints a warning.
+    assert cv2.imdecode(np.frombuffer(bad, np.uint8), cv2.IMREAD_COLOR).shape == (96, 96, 3)
+    capfd.readouterr()
+    path = tmp_path / 'broken.jpg'
+    path.write_bytes(bad)
+    with pytest.raises(OSError, match=re.escape(f'Corrupt JPEG data in {path}: Corrupt JPEG')):
+        LoadImageFromFile()(dict(img_path=str(path)))
+    with pytest.raises(OSError, match=r'Corrupt JPEG data in train\.rec, record 1: '):
+        decode_image(bad, 'train.rec, record 1')
+    (tmp_path / 'good.jpg').write_bytes(good)
+    loaded = LoadImageFromFile()(dict(img_path=str(tmp_path / 'good.jpg')))
+    assert loaded['img'].shape == (96, 96, 3)
+    os.write(2, b'after\n')
+    assert capfd.readouterr().err == 'after\n'  # stderr is restored; the warning is in the error
 
 
 def test_random_flip_mirrors_image_and_swaps_points():

@@ -1,6 +1,8 @@
 import copy
+import os
 import pickle
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -152,6 +154,37 @@ def test_checkpoints_that_do_not_fit_are_refused(
     assert torch.equal(trainer.model.state_dict()[first_bb], other_head[first_bb])
 
 
+def test_fine_tuning_refuses_a_checkpoint_without_the_backbone(
+    lfw_like, identity_folder, tmp_path, make_tiny_config
+):
+    """load_from for training: the backbone's weights must all be there, in their shapes (a
+    LandNet checkpoint, or a wider network, would otherwise leave it partly random)."""
+    from facerec.registry import MODELS
+
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'w', max_epochs=1)
+    state = MODELS.build(copy.deepcopy(cfg['model'])).state_dict()
+    landnet = MODELS.build(dict(type='LandmarkRegressor', backbone=dict(type='LandNet')))
+    wide_cfg = copy.deepcopy(cfg['model'])
+    wide_cfg['backbone']['widen_factor'] = 0.5
+    cases = {
+        'landnet': (landnet.state_dict(), r'lacks \d+ of its \d+ weights'),
+        'wide': (MODELS.build(wide_cfg).state_dict(), r'has \d+ in another shape'),
+    }
+    for name, (weights, problem) in cases.items():
+        path = tmp_path / f'{name}.pth'
+        torch.save({'state_dict': weights}, path)
+        runner = make_runner(dict(copy.deepcopy(cfg), work_dir=str(tmp_path / name)), name)
+        before = copy.deepcopy(runner.model.state_dict())
+        with pytest.raises(ValueError, match=rf'{name}\.pth does not fit the backbone .*{problem}'):
+            runner.load_checkpoint(str(path))
+        for key, value in runner.model.state_dict().items():
+            assert torch.equal(value, before[key]), key  # nothing was loaded
+    torch.save({'state_dict': state}, tmp_path / 'same.pth')
+    make_runner(dict(copy.deepcopy(cfg), work_dir=str(tmp_path / 'same')), 'same').load_checkpoint(
+        str(tmp_path / 'same.pth')
+    )
+
+
 class _WritesMarker:
     """An object whose unpickling writes a file (through ``exec``, pure python)."""
 
@@ -216,6 +249,26 @@ def test_resume_ignores_config_text_in_meta(trained_once, tmp_path):
     assert "Ignoring meta['config'] of checkpoint" in log_text(tmp_path / 'r')
 
 
+def test_resume_refuses_a_foreign_checkpoint_before_touching_the_model(trained_once, tmp_path):
+    from facerec.registry import MODELS
+
+    config, _ = trained_once
+    weights_only = tmp_path / 'weights.pth'
+    landnet = MODELS.build(dict(type='LandmarkRegressor', backbone=dict(type='LandNet')))
+    torch.save({'state_dict': landnet.state_dict()}, weights_only)
+    runner = make_runner(config('f', resume=True, load_from=str(weights_only)), 'foreign')
+    with pytest.raises(
+        ValueError, match=r'Cannot resume from .*weights\.pth: it is not a training'
+    ):
+        runner.train()
+    landnet_run = tmp_path / 'landnet_run.pth'
+    torch.save({'state_dict': landnet.state_dict(), 'meta': dict(epoch=1, iter=4)}, landnet_run)
+    runner = make_runner(config('g', resume=True, load_from=str(landnet_run)), 'landnet')
+    with pytest.raises(ValueError, match=r'landnet_run\.pth does not fit the backbone'):
+        runner.train()
+    assert runner.iter == 0  # stopped before the trainer state was restored
+
+
 def test_resume_from_work_dir_names_bad_last_checkpoint(trained_once, tmp_path):
     config, ckpt = trained_once
     work = tmp_path / 'w'
@@ -235,3 +288,17 @@ def test_resume_from_work_dir_names_bad_last_checkpoint(trained_once, tmp_path):
     runner = make_runner(config('w', resume=True), 'genuine')
     runner.train()
     assert runner.iter == 8 and (work / 'epoch_2.pth').is_file()
+
+
+def test_train_removes_temp_files_of_killed_saves(
+    lfw_like, identity_folder, tmp_path, make_tiny_config
+):
+    work = tmp_path / 'w'
+    work.mkdir()
+    fd, stale = tempfile.mkstemp(prefix='.epoch_1.pth.', suffix='.tmp', dir=work)
+    os.close(fd)
+    (work / '.notes.tmp').write_text('not a checkpoint write')
+    make_runner(make_tiny_config(lfw_like, identity_folder, work, max_epochs=1), 'tmp').train()
+    assert not os.path.exists(stale)
+    assert sorted(p.name for p in work.glob('*.tmp')) == ['.notes.tmp']
+    assert f'Removed 1 temporary file(s) of interrupted checkpoint saves: {stale}' in log_text(work)
