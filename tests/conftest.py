@@ -59,6 +59,12 @@ def make_face_image(rng: np.random.Generator, size: int = 96, identity: int = 0)
     return img, pts
 
 
+@pytest.fixture(scope='session')
+def face_image():
+    """The :func:`make_face_image` factory, for tests that make their own folders."""
+    return make_face_image
+
+
 @pytest.fixture
 def lfw_like(tmp_path: Path) -> Path:
     """An LFW-style folder: 6 people x 3 images, view-2 pairs.txt (10 folds of

@@ -11,7 +11,6 @@ import cv2
 import numpy as np
 import psutil
 import pytest
-from conftest import make_face_image
 from mmengine.config import Config
 
 from facerec.engine.runners import latest_checkpoint, load_local_checkpoint
@@ -22,14 +21,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def many_faces(tmp_path) -> Path:
+def many_faces(tmp_path, face_image) -> Path:
     """``root/<identity>/<image>``: 4 identities x 128 images of 48x48."""
     rng = np.random.default_rng(2)
     root = tmp_path / 'many'
     for i in range(4):
         (root / f'id{i}').mkdir(parents=True)
         for n in range(128):
-            img, _ = make_face_image(rng, size=48, identity=i)
+            img, _ = face_image(rng, size=48, identity=i)
             cv2.imwrite(str(root / f'id{i}' / f'{n}.jpg'), img)
     return root
 
