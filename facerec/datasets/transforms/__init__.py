@@ -22,6 +22,7 @@ from .landmark_transforms import (
 from .landmarks_from_model import LandmarksFromModel
 from .loading import LoadImageFromFile, read_image
 from .processing import RandomFlip
+from .teacher_view import PackTeacherInputs, TeacherView
 
 __all__ = [
     'ARCFACE_TEMPLATE_112',
@@ -37,10 +38,12 @@ __all__ = [
     'LandmarksFromModel',
     'LoadImageFromFile',
     'PackFaceInputs',
+    'PackTeacherInputs',
     'RandomBlur',
     'RandomBoxJitter',
     'RandomFlip',
     'RandomRotateFace',
+    'TeacherView',
     'crop_box',
     'estimate_similarity_transform',
     'expand_box',
