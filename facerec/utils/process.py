@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from functools import partial
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Collection, Iterator, List, Optional
 
 #: Seconds a process stopped by a signal has to unwind before it is ended outright.
 STOP_GRACE_S = 5.0
@@ -68,9 +68,9 @@ def exit_on_signals(grace: float = STOP_GRACE_S) -> Iterator[StopSignals]:
     when the interpreter next runs Python code (after the current C call, such
     as a backward pass). If the code inside has not unwound ``grace`` seconds
     later (an exception swallowed on the way), or a second signal comes, the
-    process ends at once. On leaving, the child processes started by
-    ``multiprocessing`` (DataLoader workers, persistent ones included) are
-    terminated.
+    process ends at once. On leaving, the child processes that
+    ``multiprocessing`` started inside (DataLoader workers, persistent ones
+    included) are terminated; children that existed before are left alone.
 
     Args:
         grace: Seconds to unwind before the process is ended outright.
@@ -79,13 +79,14 @@ def exit_on_signals(grace: float = STOP_GRACE_S) -> Iterator[StopSignals]:
         The handler; its ``received`` is the signal number once one arrived.
     """
     handler = StopSignals(grace)
+    existing = {child.pid for child in multiprocessing.active_children()}
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield handler
     finally:
         handler.cancel()
         try:
-            stop_child_processes()
+            stop_child_processes(keep=existing)
             if handler.received is not None:
                 name = signal.Signals(handler.received).name
                 print(f'Stopped by {name}', file=sys.stderr)
@@ -94,15 +95,19 @@ def exit_on_signals(grace: float = STOP_GRACE_S) -> Iterator[StopSignals]:
                 signal.signal(signum, old)
 
 
-def stop_child_processes(timeout: float = 3.0) -> List[int]:
+def stop_child_processes(timeout: float = 3.0, keep: Collection[int] = ()) -> List[int]:
     """Terminate the live child processes of ``multiprocessing`` (such as DataLoader workers).
 
     Those still alive after ``timeout`` seconds are killed.
 
+    Args:
+        timeout: Seconds the children have to end after SIGTERM.
+        keep: Pids of children to leave running.
+
     Returns:
         The pids of the processes stopped.
     """
-    children = multiprocessing.active_children()
+    children = [c for c in multiprocessing.active_children() if c.pid not in keep]
     if not children:
         return []
     # torch's SIGCHLD handler raises when a DataLoader worker ends by a signal.
