@@ -158,11 +158,7 @@ def read_ir_layers(xml_path: str) -> List[IRLayer]:
             continue
         if kind in ('Convolution', 'GroupConvolution', 'MatMul'):
             layer = _read_linear(node, fold, xml_path)
-            add, bias = _const_consumer(node, 'Add', fold)
-            if add is not None:
-                layer.bias = _vector(bias, 'bias', add.get_friendly_name())
-                layer.output = add.get_name()
-                consumed.add(add.get_name())
+            _absorb_bias_add(layer, node, fold, consumed)
             layers.append(layer)
         elif kind == 'PRelu':
             slope = fold(node.input(1).get_source_output().get_node())
@@ -171,13 +167,18 @@ def read_ir_layers(xml_path: str) -> List[IRLayer]:
             layer = _read_affine(node, fold)
             if layer is not None:
                 if kind == 'Multiply':
-                    add, shift = _const_consumer(node, 'Add', fold)
-                    if add is not None:
-                        layer.bias = _vector(shift, 'shift', add.get_friendly_name())
-                        layer.output = add.get_name()
-                        consumed.add(add.get_name())
+                    _absorb_bias_add(layer, node, fold, consumed)
                 layers.append(layer)
     return layers
+
+
+def _absorb_bias_add(layer: IRLayer, node, fold: _ConstantFolder, consumed: set) -> None:
+    """Take the constant ``Add`` that alone follows ``node`` as ``layer``'s bias (or shift)."""
+    add, bias = _const_consumer(node, 'Add', fold)
+    if add is not None:
+        layer.bias = _vector(bias, 'bias', add.get_friendly_name())
+        layer.output = add.get_name()
+        consumed.add(add.get_name())
 
 
 def _read_linear(node, fold: _ConstantFolder, xml_path: str) -> IRLayer:
