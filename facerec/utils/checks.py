@@ -13,7 +13,7 @@ __all__ = [
     'to_2tuple',
     'check_size',
     'check_positive_int',
-    'check_non_negative_int',
+    'check_int',
     'check_number',
     'check_positive_number',
     'check_probability',
@@ -93,34 +93,32 @@ def check_size(
     return size
 
 
+def check_int(name: str, value: Any, low: Optional[int] = None, high: Optional[int] = None) -> int:
+    """Return ``value`` as an int, or raise a ValueError unless it is an int in ``[low, high]``.
+
+    Args:
+        name (str): The argument name used in the error message.
+        value (Any): The value to check.
+        low (int, optional): The smallest allowed value. Defaults to None (unbounded).
+        high (int, optional): The largest allowed value. Defaults to None (unbounded).
+
+    Returns:
+        int: The value.
+    """
+    if is_int(value) and (low is None or value >= low) and (high is None or value <= high):
+        return int(value)
+    if high is not None:
+        rule = f'an int in [{low}, {high}]' if low is not None else f'an int <= {high}'
+    else:
+        rule = {None: 'an int', 0: 'a non-negative int', 1: 'a positive int'}.get(
+            low, f'an int >= {low}'
+        )
+    raise ValueError(f'{name} must be {rule}, got {value!r}')
+
+
 def check_positive_int(name: str, value: Any) -> int:
-    """Return ``value`` as an int, or raise a ValueError unless it is an int > 0.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value (Any): The value to check.
-
-    Returns:
-        int: The value.
-    """
-    if not is_int(value) or value <= 0:
-        raise ValueError(f'{name} must be a positive int, got {value!r}')
-    return int(value)
-
-
-def check_non_negative_int(name: str, value: Any) -> int:
-    """Return ``value`` as an int, or raise a ValueError unless it is an int >= 0.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value (Any): The value to check.
-
-    Returns:
-        int: The value.
-    """
-    if not is_int(value) or value < 0:
-        raise ValueError(f'{name} must be a non-negative int, got {value!r}')
-    return int(value)
+    """Return ``value`` as an int, or raise a ValueError naming ``name`` unless it is > 0."""
+    return check_int(name, value, low=1)
 
 
 def _interval(low: Optional[float], high: Optional[float], low_open: bool, high_open: bool) -> str:
@@ -175,15 +173,7 @@ def check_number(
 
 
 def check_positive_number(name: str, value: Any) -> float:
-    """Return ``value`` as a float, or raise a ValueError unless it is a number > 0.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value (Any): The value to check.
-
-    Returns:
-        float: The value.
-    """
+    """Return ``value`` as a float, or raise a ValueError naming ``name`` unless it is > 0."""
     return check_number(name, value, low=0, low_open=True)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from facerec.utils.checks import (
     check_choice,
-    check_non_negative_int,
+    check_int,
     check_number,
     check_positive_int,
     check_positive_number,
@@ -54,13 +54,23 @@ def test_check_size():
 def test_int_checks():
     assert check_positive_int('n', np.int32(4)) == 4
     assert type(check_positive_int('n', np.int32(4))) is int
-    assert check_non_negative_int('n', 0) == 0
+    assert check_int('n', 0, low=0) == 0
+    assert check_int('n', -5) == -5
+    assert check_int('n', 7, 2, 7) == 7
     for bad in (0, -1, 2.0, True, '3', None):
         with pytest.raises(ValueError, match=r'^n must be a positive int, got '):
             check_positive_int('n', bad)
     for bad in (-1, 1.0, False):
         with pytest.raises(ValueError, match=r'^k must be a non-negative int, got '):
-            check_non_negative_int('k', bad)
+            check_int('k', bad, low=0)
+    with pytest.raises(ValueError, match=r'^k must be an int >= 2, got 1'):
+        check_int('k', 1, low=2)
+    with pytest.raises(ValueError, match=r'^k must be an int in \[2, 7\], got 8'):
+        check_int('k', 8, 2, 7)
+    with pytest.raises(ValueError, match=r'^k must be an int <= 7, got 8'):
+        check_int('k', 8, high=7)
+    with pytest.raises(ValueError, match=r'^k must be an int, got 1.5'):
+        check_int('k', 1.5)
 
 
 def test_check_number_ranges():
