@@ -1,22 +1,30 @@
 """The base class of the face backbones."""
 
 from abc import abstractmethod
-from typing import Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
 
-from .utils import check_input_shape, init_face_weights
+from facerec.utils.checks import check_positive_int
+
+from .utils import check_input_shape, check_input_size, init_face_weights
 
 
 class BaseFaceBackbone(BaseModule):
     """A backbone that maps face crops of a fixed size to embeddings.
 
-    Subclasses set :attr:`input_size` (see
-    :func:`~facerec.models.backbones.utils.check_input_size`) and
-    :attr:`embedding_size` in their constructor and implement :meth:`embed`;
+    Subclasses pass ``embedding_size`` and ``input_size`` to this constructor,
+    which checks them, and implement :meth:`embed`;
     :meth:`forward` checks the input shape with :meth:`check_input` and then
     calls :meth:`embed`.
+
+    Args:
+        embedding_size (int): The size of the output embedding.
+        input_size (int or tuple[int, int]): Input size, square or (height, width),
+            every side divisible by 16 (see
+            :func:`~facerec.models.backbones.utils.check_input_size`).
+        init_cfg (dict or list[dict], optional): Initialisation config. Defaults to None.
 
     Attributes:
         input_size (tuple[int, int]): The (height, width) of the input images.
@@ -29,6 +37,16 @@ class BaseFaceBackbone(BaseModule):
     input_size: Tuple[int, int]
     embedding_size: int
     zero_init_residual: bool = False
+
+    def __init__(
+        self,
+        embedding_size: int,
+        input_size: Union[int, Sequence[int]],
+        init_cfg: Optional[Union[dict, List[dict]]] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.embedding_size = check_positive_int('embedding_size', embedding_size)
+        self.input_size = check_input_size(input_size)
 
     def check_input(self, x: torch.Tensor) -> None:
         """Raise a ValueError unless ``x`` is a batch of images of :attr:`input_size`.

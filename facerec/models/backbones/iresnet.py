@@ -13,15 +13,13 @@ import torch
 import torch.nn as nn
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_positive_int, check_probability
 
 from .base_backbone import BaseFaceBackbone
 from .utils import (
     ConvBNAct,
     FaceOutputLayer,
     SELayer,
-    check_input_size,
-    check_positive_int,
-    check_probability,
     make_shortcut,
     make_stage,
 )
@@ -119,14 +117,12 @@ class IResNet(BaseFaceBackbone):
         zero_init_residual: bool = False,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(embedding_size, input_size, init_cfg=init_cfg)
         if depth not in IRESNET_LAYERS:
             raise ValueError(f'depth must be one of {sorted(IRESNET_LAYERS)}, got {depth!r}')
         self.depth = int(depth)
-        self.embedding_size = check_positive_int('embedding_size', embedding_size)
         self.se_ratio = check_positive_int('se_ratio', se_ratio)
-        self.dropout = check_probability('dropout', dropout)
-        self.input_size = check_input_size(input_size)
+        self.dropout = check_probability('dropout', dropout, allow_one=False)
         self.se = bool(se)
         self.fp16 = bool(fp16)
         self.zero_init_residual = bool(zero_init_residual)

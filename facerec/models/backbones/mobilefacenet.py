@@ -7,7 +7,6 @@ is common in face recognition training toolkits.
 """
 
 import math
-import numbers
 from functools import partial
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -15,15 +14,13 @@ import torch
 import torch.nn as nn
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_positive_int, check_positive_number, is_int
 
 from .base_backbone import BaseFaceBackbone
 from .utils import (
     ACTIVATIONS,
     ConvBNAct,
     SELayer,
-    check_input_size,
-    check_positive_int,
-    check_positive_number,
     gdc_layers,
     make_divisible,
     make_stage,
@@ -101,7 +98,7 @@ def _check_arch_setting(arch_setting: Sequence[Sequence[int]]) -> List[List[int]
         if (
             not isinstance(stage, (list, tuple))
             or len(stage) != 4
-            or any(not isinstance(v, numbers.Integral) or v <= 0 for v in stage)
+            or any(not is_int(v) or v <= 0 for v in stage)
         ):
             raise ValueError(
                 'each arch_setting entry must be four positive ints '
@@ -176,16 +173,14 @@ class MobileFaceNet(BaseFaceBackbone):
         stem_act: Optional[str] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(embedding_size, input_size, init_cfg=init_cfg)
         self.widen_factor = check_positive_number('widen_factor', widen_factor)
-        self.embedding_size = check_positive_int('embedding_size', embedding_size)
         self.se_ratio = check_positive_int('se_ratio', se_ratio)
         last_channels = check_positive_int('last_channels', last_channels)
         stem_act = act if stem_act is None else stem_act
         for name, value in (('act', act), ('se_act', se_act), ('stem_act', stem_act)):
             if value not in ACTIVATIONS:
                 raise ValueError(f'{name} must be one of {ACTIVATIONS}, got {value!r}')
-        self.input_size = check_input_size(input_size)
         self.arch_setting = _check_arch_setting(
             DEFAULT_ARCH_SETTING if arch_setting is None else arch_setting
         )

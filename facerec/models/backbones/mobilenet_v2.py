@@ -12,14 +12,12 @@ import torch
 import torch.nn as nn
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_positive_int, check_positive_number
 
 from .base_backbone import BaseFaceBackbone
 from .utils import (
     ConvBNAct,
     GDCEmbedding,
-    check_input_size,
-    check_positive_int,
-    check_positive_number,
     make_divisible,
     make_stage,
 )
@@ -110,11 +108,9 @@ class MobileNetV2Face(BaseFaceBackbone):
         last_channels: int = 1280,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(embedding_size, input_size, init_cfg=init_cfg)
         self.widen_factor = check_positive_number('widen_factor', widen_factor)
-        self.embedding_size = check_positive_int('embedding_size', embedding_size)
         last_channels = check_positive_int('last_channels', last_channels)
-        self.input_size = check_input_size(input_size)
 
         stem_channels = make_divisible(32 * self.widen_factor, 8)
         self.stem = ConvBNAct(3, stem_channels, 3, stride=2, padding=1, act='ReLU6')

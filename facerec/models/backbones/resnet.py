@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_positive_int, check_probability
 
 from .base_backbone import BaseFaceBackbone
 from .utils import (
@@ -27,9 +28,6 @@ from .utils import (
     FaceOutputLayer,
     SELayer,
     build_activation,
-    check_input_size,
-    check_positive_int,
-    check_probability,
     make_shortcut,
     make_stage,
 )
@@ -164,7 +162,7 @@ class ResNet(BaseFaceBackbone):
         zero_init_residual: bool = False,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(embedding_size, input_size, init_cfg=init_cfg)
         if depth not in RESNET_LAYERS:
             raise ValueError(f'depth must be one of {sorted(RESNET_LAYERS)}, got {depth!r}')
         if stem not in _STEMS:
@@ -173,12 +171,10 @@ class ResNet(BaseFaceBackbone):
             raise ValueError(f'act must be one of {_RESNET_ACTIVATIONS}, got {act!r}')
         self.groups = check_positive_int('groups', groups)
         self.width_per_group = check_positive_int('width_per_group', width_per_group)
-        self.embedding_size = check_positive_int('embedding_size', embedding_size)
         self.se_ratio = check_positive_int('se_ratio', se_ratio)
         if reduce_channels is not None:
             reduce_channels = check_positive_int('reduce_channels', reduce_channels)
-        self.dropout = check_probability('dropout', dropout)
-        self.input_size = check_input_size(input_size)
+        self.dropout = check_probability('dropout', dropout, allow_one=False)
         self.depth = int(depth)
         self.se = bool(se)
         self.stem_type = stem

@@ -17,15 +17,12 @@ import torch
 import torch.nn as nn
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_int, check_positive_int, check_probability
 
 from .base_backbone import BaseFaceBackbone
 from .utils import (
     ConvBNAct,
     GDCEmbedding,
-    check_input_size,
-    check_positive_int,
-    check_probability,
-    is_int,
     make_stage,
 )
 
@@ -132,11 +129,9 @@ class RMNet(BaseFaceBackbone):
         input_size: Union[int, Tuple[int, int]] = 112,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.embedding_size = check_positive_int('embedding_size', embedding_size)
+        super().__init__(embedding_size, input_size, init_cfg=init_cfg)
         self.bottleneck_ratio = check_positive_int('bottleneck_ratio', bottleneck_ratio)
-        self.dropout = check_probability('dropout', dropout)
-        self.input_size = check_input_size(input_size)
+        self.dropout = check_probability('dropout', dropout, allow_one=False)
         if pooling not in _POOLINGS:
             raise ValueError(f'pooling must be one of {_POOLINGS}, got {pooling!r}')
         self.pooling = pooling
@@ -144,7 +139,7 @@ class RMNet(BaseFaceBackbone):
             if not isinstance(value, (list, tuple)) or len(value) != 4:
                 raise ValueError(f'{name} must be a sequence of 4 ints, got {value!r}')
         self.blocks_per_stage = tuple(
-            _check_non_negative('blocks_per_stage', v) for v in blocks_per_stage
+            check_int('blocks_per_stage', v, low=0) for v in blocks_per_stage
         )
         self.channels = tuple(check_positive_int('channels', v) for v in channels)
         if any(c < self.bottleneck_ratio for c in self.channels):
@@ -186,9 +181,3 @@ class RMNet(BaseFaceBackbone):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Run the stem, the stages and the embedding head."""
         return self.head(self.stages(self.stem(x)))
-
-
-def _check_non_negative(name: str, value) -> int:
-    if not is_int(value) or value < 0:
-        raise ValueError(f'{name} must hold non-negative ints, got {value!r}')
-    return int(value)

@@ -14,7 +14,7 @@ import torch.nn as nn
 from facerec.registry import MODELS
 
 from .base_backbone import BaseFaceBackbone
-from .utils import ConvBNAct, GDCEmbedding, check_input_size, check_positive_int, make_stage
+from .utils import ConvBNAct, GDCEmbedding, make_stage
 
 SHUFFLENET_V2_CHANNELS: Dict[float, Tuple[int, int, int, int]] = {
     # stage 2, stage 3, stage 4, last 1x1 convolution
@@ -128,7 +128,7 @@ class ShuffleNetV2(BaseFaceBackbone):
         input_size: Union[int, Tuple[int, int]] = 112,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(embedding_size, input_size, init_cfg=init_cfg)
         if isinstance(widen_factor, bool) or widen_factor not in SHUFFLENET_V2_CHANNELS:
             raise ValueError(
                 f'widen_factor must be one of {sorted(SHUFFLENET_V2_CHANNELS)}, '
@@ -137,8 +137,6 @@ class ShuffleNetV2(BaseFaceBackbone):
         if act not in _SHUFFLE_ACTIVATIONS:
             raise ValueError(f'act must be one of {_SHUFFLE_ACTIVATIONS}, got {act!r}')
         self.widen_factor = float(widen_factor)
-        self.embedding_size = check_positive_int('embedding_size', embedding_size)
-        self.input_size = check_input_size(input_size)
         self.act = act
 
         *stage_channels, self.last_channels = SHUFFLENET_V2_CHANNELS[self.widen_factor]

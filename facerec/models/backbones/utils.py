@@ -1,95 +1,14 @@
 """Layers, argument checks and initialisation shared by the face backbones."""
 
-import numbers
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 
+from facerec.utils.checks import check_size
+
 ACTIVATIONS = ('PReLU', 'ReLU', 'ReLU6')
 _LINEAR_INITS = ('normal', 'kaiming')
-
-
-def is_int(value: Any) -> bool:
-    """Tell whether ``value`` is an integer (``bool`` excluded).
-
-    Args:
-        value (Any): The value to test.
-
-    Returns:
-        bool: True for ints and other integral numbers, False for bools and the rest.
-    """
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def check_positive_int(name: str, value: Any) -> int:
-    """Return ``value`` as an int, or raise a ValueError naming ``name``.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value (Any): The value to check.
-
-    Returns:
-        int: The value.
-    """
-    if not is_int(value) or value <= 0:
-        raise ValueError(f'{name} must be a positive int, got {value!r}')
-    return int(value)
-
-
-def check_positive_number(name: str, value: Any) -> float:
-    """Return ``value`` as a float, or raise a ValueError unless it is a positive number.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value (Any): The value to check.
-
-    Returns:
-        float: The value.
-    """
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
-        raise ValueError(f'{name} must be a positive number, got {value!r}')
-    return float(value)
-
-
-def check_probability(name: str, value: Any) -> float:
-    """Return ``value`` as a float in [0, 1), or raise a ValueError naming ``name``.
-
-    Args:
-        name (str): The argument name used in the error message.
-        value (Any): The value to check.
-
-    Returns:
-        float: The value.
-    """
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value < 1:
-        raise ValueError(f'{name} must be a number in [0, 1), got {value!r}')
-    return float(value)
-
-
-def parse_input_size(input_size: Union[int, Sequence[int]]) -> Tuple[int, int]:
-    """Turn an int or a ``(height, width)`` pair of ints into a ``(height, width)`` tuple.
-
-    Args:
-        input_size (int or sequence[int]): A square side, or a (height, width) pair.
-
-    Returns:
-        tuple[int, int]: The size as (height, width).
-
-    Raises:
-        ValueError: If ``input_size`` is neither an int nor a pair of ints.
-    """
-    if is_int(input_size):
-        return (int(input_size), int(input_size))
-    if (
-        isinstance(input_size, (tuple, list))
-        and len(input_size) == 2
-        and all(is_int(v) for v in input_size)
-    ):
-        return (int(input_size[0]), int(input_size[1]))
-    raise ValueError(
-        f'input_size must be an int or a (height, width) pair of ints, got {input_size!r}'
-    )
 
 
 def check_input_size(input_size: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -104,12 +23,7 @@ def check_input_size(input_size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     Raises:
         ValueError: If the size is malformed, not positive or not divisible by 16.
     """
-    size = parse_input_size(input_size)
-    if any(v <= 0 or v % 16 != 0 for v in size):
-        raise ValueError(
-            f'input_size must be positive and divisible by 16 (e.g. 112 or 128), got {input_size!r}'
-        )
-    return size
+    return check_size('input_size', input_size, 16, hint='e.g. 112 or 128')
 
 
 def check_input_shape(

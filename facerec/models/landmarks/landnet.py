@@ -13,39 +13,17 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_positive_int, check_size, is_int
 
-from ..backbones.utils import (
-    ConvBNAct,
-    check_input_shape,
-    check_positive_int,
-    init_face_weights,
-    is_int,
-    parse_input_size,
-)
+from ..backbones.utils import ConvBNAct, check_input_shape, init_face_weights
 
 __all__ = ['LandNet']
 
 
 def _check_size(input_size: Union[int, Sequence[int]], divisor: int) -> Tuple[int, int]:
-    """Validate ``input_size`` and return it as ``(height, width)``.
-
-    Args:
-        input_size: An int (square input) or a ``(height, width)`` pair of ints.
-        divisor: The total stride of the network; every side must be a positive multiple of it.
-
-    Returns:
-        tuple[int, int]: The input size as ``(height, width)``.
-
-    Raises:
-        ValueError: If the size is malformed, not positive or not divisible by ``divisor``.
-    """
-    size = parse_input_size(input_size)
-    if any(v <= 0 or v % divisor != 0 for v in size):
-        raise ValueError(
-            f'input_size must be positive and divisible by the total stride {divisor} of the '
-            f'network (e.g. 48 or 64), got {input_size!r}'
-        )
-    return size
+    # Every side must be a positive multiple of the total stride ``divisor`` of the network.
+    hint = 'the total stride of the network, e.g. 48 or 64'
+    return check_size('input_size', input_size, divisor, hint=hint)
 
 
 #: Architectures of :class:`LandNet`.
