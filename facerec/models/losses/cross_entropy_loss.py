@@ -1,14 +1,16 @@
 """Softmax cross entropy loss."""
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_probability
+
+from .softmax_loss import SoftmaxLoss
 
 
 @MODELS.register_module()
-class CrossEntropyLoss(nn.Module):
+class CrossEntropyLoss(SoftmaxLoss):
     """Softmax cross entropy with optional label smoothing.
 
     Args:
@@ -18,23 +20,9 @@ class CrossEntropyLoss(nn.Module):
     """
 
     def __init__(self, label_smoothing: float = 0.0, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f'label_smoothing must be in [0, 1], got {label_smoothing!r}')
-        self.label_smoothing = float(label_smoothing)
-        self.loss_weight = float(loss_weight)
+        super().__init__(loss_weight)
+        self.label_smoothing = check_probability('label_smoothing', label_smoothing)
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
-
-        Args:
-            logits (Tensor): Unnormalised class scores of shape (N, C).
-            labels (Tensor): Class indices of shape (N,).
-
-        Returns:
-            Tensor: The scalar loss, averaged over the samples.
-        """
-        loss = F.cross_entropy(
-            logits, labels.reshape(-1).long(), label_smoothing=self.label_smoothing
-        )
-        return self.loss_weight * loss
+    def compute(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The mean cross entropy, see :meth:`SoftmaxLoss.compute`."""
+        return F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)

@@ -20,6 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_number
 
 __all__ = [
     'EmbeddingDistillLoss',
@@ -27,12 +28,6 @@ __all__ = [
     'MSEEmbeddingDistillLoss',
     'RelationalDistillLoss',
 ]
-
-
-def _check_weight(value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f'loss_weight must be a number >= 0, got {value!r}')
-    return float(value)
 
 
 class EmbeddingDistillLoss(nn.Module):
@@ -49,7 +44,7 @@ class EmbeddingDistillLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 1.0) -> None:
         super().__init__()
-        self.loss_weight = _check_weight(loss_weight)
+        self.loss_weight = check_number('loss_weight', loss_weight, low=0)
 
     def _check(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         """Check the shapes and return the detached teacher embeddings in the student's dtype."""

@@ -10,7 +10,6 @@ names its log key in ``loss_name`` (``loss_<loss_name>`` in the loss dict).
 """
 
 import math
-import numbers
 from abc import ABCMeta, abstractmethod
 from typing import Optional
 
@@ -19,14 +18,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_number, check_positive_int
 
 __all__ = ['AuxiliaryLoss', 'CenterLoss', 'PushLoss', 'MinMarginLoss']
-
-
-def _check_number(name: str, value: float, low: float = -math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= low:
-        raise ValueError(f'{name} must be a number >= {low}, got {value!r}')
-    return float(value)
 
 
 class AuxiliaryLoss(nn.Module, metaclass=ABCMeta):
@@ -41,7 +35,7 @@ class AuxiliaryLoss(nn.Module, metaclass=ABCMeta):
 
     def __init__(self, loss_weight: float = 1.0) -> None:
         super().__init__()
-        self.loss_weight = _check_number('loss_weight', loss_weight, 0.0)
+        self.loss_weight = check_number('loss_weight', loss_weight, low=0)
 
     @abstractmethod
     def forward(
@@ -143,11 +137,8 @@ class CenterLoss(AuxiliaryLoss):
         loss_weight: float = 1.0,
     ) -> None:
         super().__init__(loss_weight=loss_weight)
-        for name, value in (('num_classes', num_classes), ('in_channels', in_channels)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f'{name} must be a positive int, got {value!r}')
-        self.num_classes = int(num_classes)
-        self.in_channels = int(in_channels)
+        self.num_classes = check_positive_int('num_classes', num_classes)
+        self.in_channels = check_positive_int('in_channels', in_channels)
         self.normalize = bool(normalize)
         self.centers = nn.Parameter(torch.empty(self.num_classes, self.in_channels))
         nn.init.xavier_uniform_(self.centers)
@@ -199,7 +190,7 @@ class PushLoss(_ClassWeightLoss):
     def __init__(
         self, margin: float = 0.0, batch_classes_only: bool = False, loss_weight: float = 1.0
     ) -> None:
-        margin = _check_number('margin', margin, -1.0)
+        margin = check_number('margin', margin, low=-1)
         if margin > 1.0:
             raise ValueError(f'margin must be a cosine in [-1, 1], got {margin!r}')
         super().__init__(margin, batch_classes_only, loss_weight)
@@ -239,11 +230,11 @@ class MinMarginLoss(_ClassWeightLoss):
         eps: float = 1e-6,
         loss_weight: float = 1.0,
     ) -> None:
-        margin = _check_number('margin', margin, 0.0)
+        margin = check_number('margin', margin, low=0)
         if margin > math.pi:
             raise ValueError(f'margin must be an angle in [0, pi], got {margin!r}')
         super().__init__(margin, batch_classes_only, loss_weight)
-        self.eps = _check_number('eps', eps, 0.0)
+        self.eps = check_number('eps', eps, low=0)
 
     def pair_penalty(self, cos: torch.Tensor) -> torch.Tensor:
         """``relu(margin - acos(cos))``."""

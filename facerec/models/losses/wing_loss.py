@@ -8,22 +8,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_choice, check_number, check_positive_number
 
 __all__ = ['WingLoss', 'L1Loss', 'MSELoss']
 
 _REDUCTIONS = ('mean', 'sum', 'none')
-
-
-def _check_reduction(reduction: str) -> str:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f'reduction must be one of {_REDUCTIONS}, got {reduction!r}')
-    return reduction
-
-
-def _check_positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f'{name} must be a positive number, got {value!r}')
-    return float(value)
 
 
 def _check_shapes(pred: torch.Tensor, target: torch.Tensor) -> None:
@@ -59,8 +48,8 @@ class _CoordinateLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 1.0, reduction: str = 'mean') -> None:
         super().__init__()
-        self.loss_weight = float(loss_weight)
-        self.reduction = _check_reduction(reduction)
+        self.loss_weight = check_number('loss_weight', loss_weight, low=0)
+        self.reduction = check_choice('reduction', reduction, _REDUCTIONS)
 
     def compute(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Compute the unweighted loss with :attr:`reduction`.
@@ -127,9 +116,9 @@ class WingLoss(_CoordinateLoss):
         loss_weight: float = 1.0,
         reduction: str = 'mean',
     ) -> None:
-        w = _check_positive('w', w)
-        epsilon = _check_positive('epsilon', epsilon)
-        scale = _check_positive('scale', scale)
+        w = check_positive_number('w', w)
+        epsilon = check_positive_number('epsilon', epsilon)
+        scale = check_positive_number('scale', scale)
         super().__init__(loss_weight, reduction)
         self.w = w
         self.epsilon = epsilon
