@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from facerec.registry import TRANSFORMS
+from facerec.utils.checks import check_number, check_positive_number, check_size, to_2tuple
 
 from .base import BaseTransform
 
@@ -39,14 +40,6 @@ SizeType = Union[int, Sequence[int]]
 TemplateType = Optional[Union[str, Sequence[Sequence[float]]]]
 
 
-def _hw(size: SizeType) -> Tuple[int, int]:
-    """``(H, W)`` from an int or an ``(H, W)`` pair."""
-    if isinstance(size, int):
-        return size, size
-    h, w = size
-    return int(h), int(w)
-
-
 def get_template(
     output_size: SizeType = 112, template_scale: float = 1.0, template: TemplateType = None
 ) -> np.ndarray:
@@ -67,9 +60,8 @@ def get_template(
     Returns:
         ``(5, 2)`` array of ``(x, y)`` points in crop pixels.
     """
-    h, w = _hw(output_size)
-    if h <= 0 or w <= 0 or template_scale <= 0:
-        raise ValueError(f'Bad output_size {output_size} or template_scale {template_scale}')
+    h, w = check_size('output_size', output_size)
+    template_scale = check_positive_number('template_scale', template_scale)
     if template is None or (isinstance(template, str) and template == 'arcface'):
         ratio = min(h, w) / 112.0
         pts = ARCFACE_TEMPLATE_112 * ratio
@@ -158,7 +150,7 @@ def center_crop_resize(
     Returns:
         The crop and the ``(2, 3)`` matrix mapping image to crop pixels.
     """
-    out_h, out_w = _hw(output_size)
+    out_h, out_w = to_2tuple(output_size, 'output_size')
     h, w = img.shape[:2]
     box_scale = min(h / out_h, w / out_w) * crop_ratio
     crop_h, crop_w = out_h * box_scale, out_w * box_scale
@@ -205,7 +197,7 @@ class AlignFace(BaseTransform):
         modes = {'constant': cv2.BORDER_CONSTANT, 'replicate': cv2.BORDER_REPLICATE}
         if border_mode not in modes:
             raise ValueError(f'border_mode must be one of {list(modes)}, got {border_mode!r}')
-        self.output_size = _hw(output_size)
+        self.output_size = to_2tuple(output_size, 'output_size')
         self.template_scale = template_scale
         self.fallback = fallback
         self.crop_ratio = crop_ratio
@@ -251,9 +243,8 @@ class CenterCropResize(BaseTransform):
     """Centre-crop ``crop_ratio`` of the image and resize it to ``output_size``."""
 
     def __init__(self, output_size: SizeType = 112, crop_ratio: float = 1.0):
-        if not 0 < crop_ratio <= 1:
-            raise ValueError(f'crop_ratio must be in (0, 1], got {crop_ratio}')
-        self.output_size = _hw(output_size)
+        check_number('crop_ratio', crop_ratio, 0, 1, low_open=True)
+        self.output_size = to_2tuple(output_size, 'output_size')
         self.crop_ratio = crop_ratio
 
     def transform(self, results: dict) -> dict:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from facerec.registry import TRANSFORMS
+from facerec.utils.checks import check_number, check_positive_number, check_probability, is_number
 
 from .alignment import get_template
 from .base import BaseTransform
@@ -22,12 +23,6 @@ __all__ = ['RandomRotation', 'ColorJitter', 'FaceCutOut']
 
 #: Weights of the blue, green and red channels in the luma of a BGR image.
 _BGR_LUMA = np.array([0.114, 0.587, 0.299], dtype=np.float32)
-
-
-def _check_prob(prob: float) -> float:
-    if isinstance(prob, bool) or not isinstance(prob, numbers.Real) or not 0 <= prob <= 1:
-        raise ValueError(f'prob must be in [0, 1], got {prob!r}')
-    return float(prob)
 
 
 @TRANSFORMS.register_module()
@@ -82,21 +77,11 @@ class ColorJitter(BaseTransform):
         hue: float = 0.0,
         prob: float = 0.5,
     ):
-        for name, value in (
-            ('brightness', brightness),
-            ('contrast', contrast),
-            ('saturation', saturation),
-            ('hue', hue),
-        ):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f'{name} must be a non-negative number, got {value!r}')
-        if hue > 0.5:
-            raise ValueError(f'hue must be in [0, 0.5], got {hue!r}')
-        self.brightness = float(brightness)
-        self.contrast = float(contrast)
-        self.saturation = float(saturation)
-        self.hue = float(hue)
-        self.prob = _check_prob(prob)
+        self.brightness = check_number('brightness', brightness, low=0)
+        self.contrast = check_number('contrast', contrast, low=0)
+        self.saturation = check_number('saturation', saturation, low=0)
+        self.hue = check_number('hue', hue, 0, 0.5)
+        self.prob = check_probability('prob', prob)
 
     def factor_range(self, op: str) -> Tuple[float, float]:
         """The ``(low, high)`` range the factor of ``op`` is drawn from.
@@ -213,8 +198,8 @@ class FaceCutOut(BaseTransform):
         template_scale: float = 1.0,
         fill: Union[float, Sequence[float]] = 0,
     ):
-        self.prob = _check_prob(prob)
-        if isinstance(size, numbers.Real) and not isinstance(size, bool):
+        self.prob = check_probability('prob', prob)
+        if is_number(size):
             size = (size, size)
         size = tuple(float(v) for v in size)
         if len(size) != 2 or not 0 < size[0] <= size[1] <= 1:
@@ -223,14 +208,10 @@ class FaceCutOut(BaseTransform):
             )
         if prior not in self.PRIORS:
             raise ValueError(f'prior must be one of {self.PRIORS}, got {prior!r}')
-        if not prior_expand > 0:
-            raise ValueError(f'prior_expand must be positive, got {prior_expand!r}')
-        if not template_scale > 0:
-            raise ValueError(f'template_scale must be positive, got {template_scale!r}')
         self.size = size
         self.prior = prior
-        self.prior_expand = float(prior_expand)
-        self.template_scale = float(template_scale)
+        self.prior_expand = check_positive_number('prior_expand', prior_expand)
+        self.template_scale = check_positive_number('template_scale', template_scale)
         self.fill = fill if isinstance(fill, numbers.Real) else tuple(fill)
 
     def prior_region(self, height: int, width: int) -> np.ndarray:

@@ -5,6 +5,7 @@ from typing import Sequence
 import numpy as np
 
 from facerec.registry import TRANSFORMS
+from facerec.utils.checks import check_positive_number
 
 from .base import BaseTransform
 from .landmark_transforms import landmark_box
@@ -55,9 +56,7 @@ class BoxFromLandmarks(BaseTransform):
     """
 
     def __init__(self, expand: float = 2.0):
-        if expand <= 0:
-            raise ValueError(f'expand must be positive, got {expand}')
-        self.expand = expand
+        self.expand = check_positive_number('expand', expand)
 
     def transform(self, results: dict) -> dict:
         points = np.asarray(results['landmarks'], dtype=np.float32).reshape(-1, 2)

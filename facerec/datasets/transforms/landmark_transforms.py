@@ -18,19 +18,18 @@ import cv2
 import numpy as np
 
 from facerec.registry import TRANSFORMS
+from facerec.utils.checks import (
+    check_number,
+    check_positive_number,
+    check_probability,
+    check_size,
+    to_2tuple,
+)
 
 from .alignment import landmarks_origin, transform_points
 from .base import BaseTransform
 
 SizeType = Union[int, Sequence[int]]
-
-
-def _size_hw(size: SizeType) -> Tuple[int, int]:
-    """``(H, W)`` from an int or an ``(H, W)`` pair."""
-    if isinstance(size, (int, np.integer)):
-        return int(size), int(size)
-    h, w = size
-    return int(h), int(w)
 
 
 def compose_affine(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
@@ -122,7 +121,7 @@ def crop_box(
     Returns:
         The crop and the ``(2, 3)`` float64 matrix mapping image to crop pixels.
     """
-    out_h, out_w = _size_hw(output_size)
+    out_h, out_w = to_2tuple(output_size, 'output_size')
     x1, y1, x2, y2 = np.asarray(box, dtype=np.float64)
     if not (x2 > x1 and y2 > y1) or not np.isfinite([x1, y1, x2, y2]).all():
         raise ValueError(f'Box must have positive width and height, got {box}')
@@ -152,12 +151,6 @@ def _image_name(results: dict) -> str:
 def _update_crop_matrix(results: dict, matrix: np.ndarray) -> None:
     previous = results.get('crop_matrix')
     results['crop_matrix'] = matrix if previous is None else compose_affine(matrix, previous)
-
-
-def _check_prob(prob: float) -> float:
-    if not 0 <= prob <= 1:
-        raise ValueError(f'prob must be in [0, 1], got {prob}')
-    return float(prob)
 
 
 @TRANSFORMS.register_module()
@@ -202,13 +195,9 @@ class CropFaceBox(BaseTransform):
     ):
         if box_source not in self.BOX_SOURCES:
             raise ValueError(f'box_source must be one of {self.BOX_SOURCES}, got {box_source!r}')
-        if not expand > 0:
-            raise ValueError(f'expand must be positive, got {expand}')
-        self.output_size = _size_hw(output_size)
-        if min(self.output_size) <= 0:
-            raise ValueError(f'output_size must be positive, got {output_size}')
+        self.expand = check_positive_number('expand', expand)
+        self.output_size = check_size('output_size', output_size)
         self.box_source = box_source
-        self.expand = float(expand)
         self.square = square
         self.antialias = antialias
 
@@ -269,13 +258,11 @@ class RandomBoxJitter(BaseTransform):
         scale: Tuple[float, float] = (0.9, 1.1),
         prob: float = 1.0,
     ):
-        if not shift >= 0:
-            raise ValueError(f'shift must be >= 0, got {shift}')
         if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
             raise ValueError(f'scale must be a (low, high) pair with 0 < low <= high, got {scale}')
-        self.shift = float(shift)
+        self.shift = check_number('shift', shift, low=0)
         self.scale = (float(scale[0]), float(scale[1]))
-        self.prob = _check_prob(prob)
+        self.prob = check_probability('prob', prob)
 
     def transform(self, results: dict) -> dict:
         if results.get('bbox') is None:
@@ -309,10 +296,8 @@ class RandomRotateFace(BaseTransform):
     """
 
     def __init__(self, max_angle: float = 10.0, prob: float = 0.5):
-        if not 0 <= max_angle <= 180:
-            raise ValueError(f'max_angle must be in [0, 180] degrees, got {max_angle}')
-        self.max_angle = float(max_angle)
-        self.prob = _check_prob(prob)
+        self.max_angle = check_number('max_angle', max_angle, 0, 180, unit='degrees')
+        self.prob = check_probability('prob', prob)
 
     def transform(self, results: dict) -> dict:
         results['rotate_angle'] = 0.0
@@ -351,7 +336,7 @@ class RandomBlur(BaseTransform):
     def __init__(self, prob: float = 0.2, max_kernel: int = 5):
         if not isinstance(max_kernel, (int, np.integer)) or max_kernel < 3 or max_kernel % 2 == 0:
             raise ValueError(f'max_kernel must be an odd integer >= 3, got {max_kernel!r}')
-        self.prob = _check_prob(prob)
+        self.prob = check_probability('prob', prob)
         self.max_kernel = max_kernel
 
     def transform(self, results: dict) -> dict:

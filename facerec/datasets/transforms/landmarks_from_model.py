@@ -48,15 +48,11 @@ class LandmarksFromModel(BaseTransform):
 
     def _load(self) -> None:
         from mmengine.config import Config
-        from mmengine.runner import load_checkpoint
 
-        import facerec.engine.runners  # noqa: F401 (weights-only checkpoint loading)
-        from facerec.registry import MODELS
+        from facerec.utils.model_loading import build_model
 
         cfg = Config.fromfile(self.config) if isinstance(self.config, str) else Config(self.config)
-        model = MODELS.build(cfg.model)
-        load_checkpoint(model, self.checkpoint, map_location='cpu', strict=True)
-        self._model = model.eval()
+        self._model = build_model(cfg, self.checkpoint)
         steps = self.pipeline
         if steps is None:
             skip = {'LoadImageFromFile', 'PackFaceInputs'}

@@ -5,6 +5,7 @@ from typing import Sequence, Tuple
 import numpy as np
 
 from facerec.registry import TRANSFORMS
+from facerec.utils.checks import check_probability
 
 from .base import BaseTransform
 
@@ -27,9 +28,7 @@ class RandomFlip(BaseTransform):
     def __init__(
         self, prob: float = 0.5, flip_pairs: Sequence[Tuple[int, int]] = FIVE_POINT_FLIP_PAIRS
     ):
-        if not 0 <= prob <= 1:
-            raise ValueError(f'prob must be in [0, 1], got {prob}')
-        self.prob = prob
+        self.prob = check_probability('prob', prob)
         self.flip_pairs = tuple(tuple(p) for p in flip_pairs)
 
     def transform(self, results: dict) -> dict:
