@@ -5,14 +5,7 @@ from .image_folder_identities import ImageFolderIdentities
 from .landmark_datasets import BaseLandmarkDataset, CelebALandmarks, NDGLandmarks, VGGFace2Landmarks
 from .lfw_pairs import LFWPairs
 from .list_identities import FaceListIdentities
-from .recordio import (
-    InsightFaceRecordIO,
-    IRHeader,
-    RecordIOError,
-    RecordIOReader,
-    RecordIOWriter,
-    write_recordio,
-)
+from .recordio import InsightFaceRecordIO, IRHeader, RecordIOError, RecordIOReader
 from .samplers import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
 from .verification_bin import UnsafePickleError, VerificationBin, load_verification_bin
@@ -37,8 +30,6 @@ __all__ = [
     'IRHeader',
     'RecordIOError',
     'RecordIOReader',
-    'RecordIOWriter',
-    'write_recordio',
     'UnsafePickleError',
     'VerificationBin',
     'load_verification_bin',

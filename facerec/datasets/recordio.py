@@ -31,7 +31,7 @@ them.
 import os
 import os.path as osp
 import struct
-from typing import BinaryIO, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import BinaryIO, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 from mmengine.logging import print_log
@@ -43,26 +43,27 @@ from .base_identity_dataset import BaseIdentityDataset
 
 __all__ = [
     'RECORDIO_MAGIC',
+    'IR_HEADER',
     'IRHeader',
     'RecordIOError',
     'RecordIOReader',
-    'RecordIOWriter',
     'InsightFaceRecordIO',
-    'encode_record',
-    'pack_payload',
     'read_idx_file',
     'unpack_payload',
-    'write_recordio',
 ]
 
 #: The number every record (and every part of a split record) starts with.
 RECORDIO_MAGIC = 0xCED7230A
-_MAGIC = struct.pack('<I', RECORDIO_MAGIC)
-_WORD = struct.Struct('<II')
-_LENGTH_BITS = 29
-_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
-_WHOLE, _FIRST, _MIDDLE, _LAST = 0, 1, 2, 3
-_IR_HEADER = struct.Struct('<IfQQ')
+MAGIC_BYTES = struct.pack('<I', RECORDIO_MAGIC)
+#: The two words a record (part) starts with: the magic and ``lrecord``.
+RECORD_WORD = struct.Struct('<II')
+#: ``lrecord`` holds the byte length in its lower 29 bits and the part flag above them.
+LENGTH_BITS = 29
+_LENGTH_MASK = (1 << LENGTH_BITS) - 1
+#: Part flags: a whole record, or the first, a middle or the last part of a split one.
+PART_WHOLE, PART_FIRST, PART_MIDDLE, PART_LAST = 0, 1, 2, 3
+#: The image-record header ``(flag, label, id, id2)`` at the start of a payload.
+IR_HEADER = struct.Struct('<IfQQ')
 
 
 class RecordIOError(ValueError):
@@ -85,26 +86,6 @@ class IRHeader(NamedTuple):
     id2: int
 
 
-def pack_payload(
-    label: Union[float, int, Iterable[float]], img_bytes: bytes, id: int = 0, id2: int = 0
-) -> bytes:
-    """Build a record payload: the image-record header, its labels, then the image bytes.
-
-    Args:
-        label: One number (stored in the header), or a sequence of numbers
-            (stored as float32 after the header, ``flag`` = their count).
-        img_bytes: The encoded image.
-        id: The header's ``id`` field.
-        id2: The header's ``id2`` field.
-    """
-    if np.ndim(label) == 0:
-        return _IR_HEADER.pack(0, float(label), id, id2) + bytes(img_bytes)
-    labels = np.asarray(label, dtype='<f4').reshape(-1)
-    if labels.size == 0:
-        raise ValueError('a label sequence must not be empty')
-    return _IR_HEADER.pack(labels.size, 0.0, id, id2) + labels.tobytes() + bytes(img_bytes)
-
-
 def unpack_payload(payload: bytes, where: str = 'record') -> Tuple[IRHeader, bytes]:
     """Split a record payload into its header and the image bytes.
 
@@ -115,43 +96,18 @@ def unpack_payload(payload: bytes, where: str = 'record') -> Tuple[IRHeader, byt
     Raises:
         RecordIOError: The payload is shorter than its header says.
     """
-    if len(payload) < _IR_HEADER.size:
+    if len(payload) < IR_HEADER.size:
         raise RecordIOError(
-            f'{where}: {len(payload)} bytes, shorter than the {_IR_HEADER.size}-byte header'
+            f'{where}: {len(payload)} bytes, shorter than the {IR_HEADER.size}-byte header'
         )
-    flag, label, id_, id2 = _IR_HEADER.unpack_from(payload)
-    body = payload[_IR_HEADER.size :]
+    flag, label, id_, id2 = IR_HEADER.unpack_from(payload)
+    body = payload[IR_HEADER.size :]
     if flag > 0:
         if len(body) < 4 * flag:
             raise RecordIOError(f'{where}: header announces {flag} labels, the record is too short')
         label = np.frombuffer(body[: 4 * flag], dtype='<f4').astype(np.float32)
         body = body[4 * flag :]
     return IRHeader(flag, label, id_, id2), bytes(body)
-
-
-def encode_record(payload: bytes) -> bytes:
-    """The bytes of one record as stored in a ``.rec`` file.
-
-    The payload is split at every 4-byte aligned occurrence of the magic (which
-    is left out); each part gets the magic and its ``lrecord`` word; the last
-    part is padded with zeros to a multiple of 4 bytes.
-    """
-    size = len(payload)
-    if size >= 1 << _LENGTH_BITS:
-        raise ValueError(f'a record holds less than 2**{_LENGTH_BITS} bytes, got {size}')
-    out = bytearray()
-    start = 0
-    for pos in range(0, size - size % 4, 4):
-        if payload[pos : pos + 4] == _MAGIC:
-            cflag = _FIRST if start == 0 else _MIDDLE
-            out += _WORD.pack(RECORDIO_MAGIC, (cflag << _LENGTH_BITS) | (pos - start))
-            out += payload[start:pos]
-            start = pos + 4
-    cflag = _WHOLE if start == 0 else _LAST
-    out += _WORD.pack(RECORDIO_MAGIC, (cflag << _LENGTH_BITS) | (size - start))
-    out += payload[start:]
-    out += bytes(-size % 4)
-    return bytes(out)
 
 
 def read_idx_file(path: str) -> Dict[int, int]:
@@ -247,20 +203,20 @@ class RecordIOReader:
         parts: List[bytes] = []
         pos = offset
         while True:
-            word = f.read(_WORD.size)
+            word = f.read(RECORD_WORD.size)
             if not word and not parts:
                 return None
             where = self._where(key, offset)
-            if len(word) != _WORD.size:
+            if len(word) != RECORD_WORD.size:
                 raise RecordIOError(f'{where}: file ends inside a record header (byte {pos})')
-            magic, lrecord = _WORD.unpack(word)
+            magic, lrecord = RECORD_WORD.unpack(word)
             if magic != RECORDIO_MAGIC:
                 raise RecordIOError(
                     f'{where}: bad magic 0x{magic:08x} at byte {pos} '
                     f'(expected 0x{RECORDIO_MAGIC:08x}; wrong offset or not a RecordIO file)'
                 )
-            cflag, length = lrecord >> _LENGTH_BITS, lrecord & _LENGTH_MASK
-            expected = (_WHOLE, _FIRST) if not parts else (_MIDDLE, _LAST)
+            cflag, length = lrecord >> LENGTH_BITS, lrecord & _LENGTH_MASK
+            expected = (PART_WHOLE, PART_FIRST) if not parts else (PART_MIDDLE, PART_LAST)
             if cflag not in expected:
                 raise RecordIOError(
                     f'{where}: part flag {cflag} at byte {pos} where {expected} was expected'
@@ -272,9 +228,9 @@ class RecordIOReader:
                     f'{where}: file ends inside a record ({padded} bytes announced at byte {pos})'
                 )
             parts.append(data[:length])
-            pos += _WORD.size + padded
-            if cflag in (_WHOLE, _LAST):
-                return _MAGIC.join(parts)
+            pos += RECORD_WORD.size + padded
+            if cflag in (PART_WHOLE, PART_LAST):
+                return MAGIC_BYTES.join(parts)
 
     def read_at(self, offset: int, key: Optional[int] = None) -> bytes:
         """The payload of the record that starts at byte ``offset``."""
@@ -303,90 +259,6 @@ class RecordIOReader:
                     return
                 yield offset, payload
                 offset = f.tell()
-
-
-class RecordIOWriter:
-    """Write records to a ``.rec`` file and its ``.idx`` file.
-
-    Args:
-        rec_path: The ``.rec`` file to write.
-        idx_path: The ``.idx`` file to write.
-    """
-
-    def __init__(self, rec_path: str, idx_path: str):
-        for path in (rec_path, idx_path):
-            folder = osp.dirname(path)
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-        self.rec_path, self.idx_path = rec_path, idx_path
-        self._rec = open(rec_path, 'wb')
-        self._idx = open(idx_path, 'w', encoding='utf-8')
-        self._keys: set = set()
-
-    def write(self, key: int, payload: bytes) -> None:
-        """Append a record with this key."""
-        if key in self._keys:
-            raise ValueError(f'key {key} is already written to {self.rec_path}')
-        self._keys.add(key)
-        self._idx.write(f'{int(key)}\t{self._rec.tell()}\n')
-        self._rec.write(encode_record(payload))
-
-    def close(self) -> None:
-        """Close both files."""
-        self._rec.close()
-        self._idx.close()
-
-    def __enter__(self) -> 'RecordIOWriter':
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def write_recordio(
-    path_prefix: str,
-    samples: Iterable[Tuple[int, bytes]],
-    insightface_header: bool = True,
-) -> Tuple[str, str]:
-    """Write ``<path_prefix>.rec`` and ``<path_prefix>.idx`` from labelled images.
-
-    With ``insightface_header`` the files follow insightface's layout: the
-    images are grouped by label (stable order) at keys ``1 .. N``, one
-    identity record per label follows at keys ``N+1 .. N+C`` with labels
-    ``(start, end)``, and record 0 is the header with labels
-    ``(N + 1, N + C + 1)``; the labels must then be ``0 .. C-1``, all present.
-    Without it, the images are written in the given order at keys ``0 .. N-1``.
-
-    Args:
-        path_prefix: Path of the files without the extension.
-        samples: ``(label, encoded image bytes)`` pairs.
-        insightface_header: Write insightface's header and identity records.
-
-    Returns:
-        The paths of the ``.rec`` and ``.idx`` files.
-    """
-    rec_path, idx_path = f'{path_prefix}.rec', f'{path_prefix}.idx'
-    samples = [(int(label), bytes(img)) for label, img in samples]
-    with RecordIOWriter(rec_path, idx_path) as writer:
-        if not insightface_header:
-            for key, (label, img) in enumerate(samples):
-                writer.write(key, pack_payload(label, img, id=key))
-            return rec_path, idx_path
-        labels = sorted({label for label, _ in samples})
-        if labels != list(range(len(labels))):
-            raise ValueError(f'labels must be 0..C-1 with every label present, got {labels}')
-        order = sorted(range(len(samples)), key=lambda i: samples[i][0])
-        num_images = len(samples)
-        first_identity = num_images + 1
-        writer.write(0, pack_payload([first_identity, first_identity + len(labels)], b''))
-        ranges: Dict[int, List[int]] = {}
-        for key, i in enumerate(order, 1):
-            label, img = samples[i]
-            ranges.setdefault(label, [key, key])[1] = key + 1
-            writer.write(key, pack_payload(label, img, id=key))
-        for label in labels:
-            writer.write(first_identity + label, pack_payload(ranges[label], b''))
-    return rec_path, idx_path
 
 
 @DATASETS.register_module()

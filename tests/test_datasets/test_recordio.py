@@ -1,4 +1,4 @@
-"""The pure-python MXNet RecordIO reader and writer, on files in insightface's layout."""
+"""The pure-python MXNet RecordIO reader, on files in insightface's layout."""
 
 import pickle
 import struct
@@ -6,16 +6,15 @@ import struct
 import cv2
 import numpy as np
 import pytest
+from recordio_writer import RecordIOWriter, encode_record, pack_payload
 
 from facerec.datasets import (
     AnnotationError,
     InsightFaceRecordIO,
     RecordIOError,
     RecordIOReader,
-    RecordIOWriter,
-    write_recordio,
 )
-from facerec.datasets.recordio import encode_record, pack_payload, read_idx_file, unpack_payload
+from facerec.datasets.recordio import read_idx_file, unpack_payload
 from facerec.datasets.transforms.loading import LoadImageFromBytes
 from facerec.registry import DATASETS
 
@@ -85,7 +84,7 @@ def test_payload_header_layout():
 
 
 @pytest.fixture
-def insightface_rec(tmp_path):
+def insightface_rec(tmp_path, write_recordio):
     """An insightface-style set: 3 identities, 7 images, one of them a multi-part record."""
     labels = [2, 0, 1, 0, 2, 1, 0]
     images = [jpeg(30 * i) for i in range(len(labels))]
@@ -139,7 +138,7 @@ def test_insightface_recordio_dataset(insightface_rec):
     np.testing.assert_array_equal(clone[4]['img'], ds[4]['img'])
 
 
-def test_plain_recordio_without_header(tmp_path):
+def test_plain_recordio_without_header(tmp_path, write_recordio):
     images = [jpeg(10), jpeg(90), jpeg(200)]
     write_recordio(str(tmp_path / 'plain'), zip([7, 3, 7], images), insightface_header=False)
     ds = InsightFaceRecordIO(
@@ -174,7 +173,7 @@ def test_malformed_files_name_file_and_place(insightface_rec):
         InsightFaceRecordIO(data_root=str(root))
 
 
-def test_undecodable_image_names_the_record(tmp_path):
+def test_undecodable_image_names_the_record(tmp_path, write_recordio):
     write_recordio(str(tmp_path / 'train'), [(0, jpeg(50)), (0, b'not an image')])
     ds = InsightFaceRecordIO(data_root=str(tmp_path), pipeline=[LoadImageFromBytes()])
     assert ds[0]['img'].shape == (12, 12, 3)
@@ -182,7 +181,7 @@ def test_undecodable_image_names_the_record(tmp_path):
         ds[1]
 
 
-def test_writer_checks_labels(tmp_path):
+def test_writer_checks_labels(tmp_path, write_recordio):
     with pytest.raises(ValueError, match='0..C-1'):
         write_recordio(str(tmp_path / 'bad'), [(0, b'a'), (2, b'b')])
     with pytest.raises(ValueError, match='landmark_file'):
