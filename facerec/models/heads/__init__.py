@@ -5,6 +5,15 @@ from .arcface_head import ArcFaceHead
 from .curricularface_head import CurricularFaceHead
 from .linear_head import LinearHead
 from .margin_head import MarginHead
+from .margins import (
+    ArcFaceMargin,
+    CombinedMargin,
+    CosFaceMargin,
+    CurricularFaceMargin,
+    Margin,
+    SphereFaceMargin,
+    build_margin,
+)
 from .sphereface_head import SphereFaceHead
 
 __all__ = [
@@ -14,4 +23,11 @@ __all__ = [
     'SphereFaceHead',
     'CurricularFaceHead',
     'LinearHead',
+    'Margin',
+    'CosFaceMargin',
+    'ArcFaceMargin',
+    'CombinedMargin',
+    'CurricularFaceMargin',
+    'SphereFaceMargin',
+    'build_margin',
 ]

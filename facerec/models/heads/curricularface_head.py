@@ -1,6 +1,5 @@
 """Adaptive curriculum margin head (CurricularFace)."""
 
-import numbers
 from typing import List, Optional, Union
 
 import torch
@@ -9,6 +8,7 @@ import torch.nn as nn
 from facerec.registry import MODELS
 
 from .arcface_head import ArcFaceHead
+from .margins import CurricularFaceMargin
 
 
 @MODELS.register_module()
@@ -25,12 +25,12 @@ class CurricularFaceHead(ArcFaceHead):
 
     Early in training ``t`` is near 0 and hard negatives are down-weighted
     (easy samples dominate); as the target cosines grow, ``t`` grows and the
-    hard negatives weigh more. ``t`` is a buffer (saved with checkpoints),
-    updated without gradient before the modulation on every margin application
-    in training mode (:meth:`loss`, or :meth:`forward` with labels); in
-    distributed training it follows the buffer broadcast of the model wrapper.
-    Easy negatives and the target keep their ArcFace values; the logits are
-    scaled by ``s``.
+    hard negatives weigh more. ``t`` is a buffer of the margin saved under the
+    head's key ``t``, updated without gradient before the modulation on every
+    margin application in training mode (:meth:`loss`, or :meth:`forward` with
+    labels); in distributed training it follows the buffer broadcast of the
+    model wrapper. Easy negatives and the target keep their ArcFace values; the
+    logits are scaled by ``s``.
 
     Args:
         num_classes (int): Number of identities.
@@ -39,10 +39,7 @@ class CurricularFaceHead(ArcFaceHead):
         m (float): Angular margin in radians. Defaults to 0.5.
         momentum (float): Weight of the new batch in the update of ``t``, in
             ``[0, 1]``. Defaults to 0.01.
-        loss (dict or nn.Module): Classification loss config or module.
-            Defaults to ``dict(type='CrossEntropyLoss')``.
-        init_cfg (dict or list[dict], optional): Initialisation config.
-            Defaults to None.
+        loss, init_cfg: As in :class:`MarginHead`.
     """
 
     def __init__(
@@ -55,32 +52,11 @@ class CurricularFaceHead(ArcFaceHead):
         loss: Union[dict, nn.Module, None] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
-            raise ValueError(f'momentum must be a number in [0, 1], got {momentum!r}')
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f'momentum must be a number in [0, 1], got {momentum!r}')
-        super().__init__(num_classes, in_channels, s=s, m=m, loss=loss, init_cfg=init_cfg)
-        self.momentum = float(momentum)
-        self.register_buffer('t', torch.zeros(()))
+        margin = CurricularFaceMargin(m, momentum)
+        super().__init__(num_classes, in_channels, s=s, loss=loss, init_cfg=init_cfg, margin=margin)
+        self.momentum = margin.momentum
 
-    def apply_margin(self, cos: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Apply the ArcFace margin to the targets and modulate the hard negatives.
-
-        Args:
-            cos (Tensor): Cosines of shape (N, num_classes).
-            labels (Tensor): Target class indices of shape (N,).
-
-        Returns:
-            Tensor: Unscaled logits of shape (N, num_classes).
-        """
-        logits = super().apply_margin(cos, labels)
-        index = labels.view(-1, 1)
-        if self.training:
-            with torch.no_grad():
-                batch_mean = cos.gather(1, index).mean().to(self.t.dtype)
-                self.t.mul_(1.0 - self.momentum).add_(self.momentum * batch_mean)
-        t = self.t.to(cos.dtype)
-        target = logits.gather(1, index)
-        negative = torch.ones_like(cos, dtype=torch.bool).scatter(1, index, False)
-        hard = negative & (cos > target)
-        return torch.where(hard, cos * (t + cos), logits)
+    @property
+    def t(self) -> torch.Tensor:
+        """The running mean of the target cosines (the margin's buffer)."""
+        return self.margin.t

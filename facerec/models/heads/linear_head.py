@@ -1,6 +1,5 @@
 """Plain softmax classification head."""
 
-import numbers
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -8,6 +7,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_positive_int
 
 
 @MODELS.register_module()
@@ -39,11 +39,8 @@ class LinearHead(BaseModule):
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        for name, value in (('num_classes', num_classes), ('in_channels', in_channels)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f'{name} must be a positive int, got {value!r}')
-        self.num_classes = int(num_classes)
-        self.in_channels = int(in_channels)
+        self.num_classes = check_positive_int('num_classes', num_classes)
+        self.in_channels = check_positive_int('in_channels', in_channels)
         if loss is None:
             loss = dict(type='CrossEntropyLoss')
         self.loss_module = loss if isinstance(loss, nn.Module) else MODELS.build(loss)

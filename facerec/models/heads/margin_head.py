@@ -1,7 +1,5 @@
-"""Base class of the cosine classification heads with an additive margin."""
+"""Base class of the cosine classification heads with a margin."""
 
-import numbers
-from abc import ABCMeta, abstractmethod
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -10,15 +8,36 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_choice, check_number, check_positive_int
+
+from .margins import Margin, flatten_margin_state
+
+MINING_TYPES = (None, 'sv')
 
 
-class MarginHead(BaseModule, metaclass=ABCMeta):
+def mining_t(mining_type: Optional[str], t: float) -> Optional[float]:
+    """The support-vector scale a margin gets from ``mining_type`` and ``t``, checked.
+
+    Args:
+        mining_type (str, optional): None or ``'sv'``.
+        t (float): Scale of the mined negatives, >= 1.
+
+    Returns:
+        float or None: ``t`` with ``'sv'`` mining, None without.
+    """
+    check_choice('mining_type', mining_type, MINING_TYPES)
+    t = check_number('t', t, low=1)
+    return t if mining_type == 'sv' else None
+
+
+class MarginHead(BaseModule):
     """Cosine classifier whose target logit is penalised by a margin.
 
     The logits are ``s`` times the cosine between the L2-normalised features
-    and the L2-normalised class weights; when labels are given, subclasses
-    apply their margin to the target class in :meth:`apply_margin`. The head is
-    only used in training, to shape the embedding space.
+    and the L2-normalised class weights; when labels are given, the margin module
+    (:mod:`facerec.models.heads.margins`) turns them into margin logits. The head is
+    only used in training, to shape the embedding space. Subclasses choose the margin;
+    its state (e.g. CurricularFace's ``t``) is saved under the head's own keys.
 
     Hard-example mining (``mining_type='sv'``) follows the support-vector
     guided softmax (SV-AM-softmax, Wang et al., AAAI 2020): after the margin
@@ -32,50 +51,39 @@ class MarginHead(BaseModule, metaclass=ABCMeta):
     Args:
         num_classes (int): Number of identities.
         in_channels (int): Size of the input embeddings.
+        margin (Margin): The margin module.
         s (float): Scale of the cosine logits. Defaults to 30.0.
-        m (float): Margin. Defaults to 0.0.
+        loss (dict or nn.Module): Config of the classification loss, built with
+            ``MODELS.build``, or a loss module. Defaults to
+            ``dict(type='CrossEntropyLoss')``.
+        init_cfg (dict or list[dict], optional): Initialisation config. Without
+            it the class weights are Xavier-uniform initialised. Defaults to None.
         mining_type (str, optional): ``None`` for no hard-example mining or
             ``'sv'`` for the support-vector mining described above. Defaults to
             None.
         t (float): Scale of the mined negatives, at least 1 (``t=1`` leaves
             them unchanged), stored as ``sv_t``. Only used with
             ``mining_type='sv'``. Defaults to 1.1.
-        loss (dict or nn.Module): Config of the classification loss, built with
-            ``MODELS.build``, or a loss module. Defaults to
-            ``dict(type='CrossEntropyLoss')``.
-        init_cfg (dict or list[dict], optional): Initialisation config. Without
-            it the class weights are Xavier-uniform initialised. Defaults to None.
     """
 
-    MINING_TYPES = (None, 'sv')
+    MINING_TYPES = MINING_TYPES
 
     def __init__(
         self,
         num_classes: int,
         in_channels: int,
+        margin: Margin,
         s: float = 30.0,
-        m: float = 0.0,
         loss: Union[dict, nn.Module, None] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
         mining_type: Optional[str] = None,
         t: float = 1.1,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        for name, value in (('num_classes', num_classes), ('in_channels', in_channels)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f'{name} must be a positive int, got {value!r}')
-        if not isinstance(s, numbers.Real) or not s > 0:
-            raise ValueError(f's must be a positive number, got {s!r}')
-        if not isinstance(m, numbers.Real) or not m >= 0:
-            raise ValueError(f'm must be a non-negative number, got {m!r}')
-        if mining_type not in self.MINING_TYPES:
-            raise ValueError(f'mining_type must be one of {self.MINING_TYPES}, got {mining_type!r}')
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not t >= 1:
-            raise ValueError(f't must be a number >= 1, got {t!r}')
-        self.num_classes = int(num_classes)
-        self.in_channels = int(in_channels)
-        self.s = float(s)
-        self.m = float(m)
+        self.num_classes = check_positive_int('num_classes', num_classes)
+        self.in_channels = check_positive_int('in_channels', in_channels)
+        self.s = check_number('s', s, low=0, low_open=True)
+        margin.mining_t = mining_t(mining_type, t)
         self.mining_type = mining_type
         self.sv_t = float(t)
         if loss is None:
@@ -83,6 +91,8 @@ class MarginHead(BaseModule, metaclass=ABCMeta):
         self.loss_module = loss if isinstance(loss, nn.Module) else MODELS.build(loss)
         self.weight = nn.Parameter(torch.empty(self.num_classes, self.in_channels))
         nn.init.xavier_uniform_(self.weight)
+        self.margin = margin
+        flatten_margin_state(self)
 
     def init_weights(self) -> None:
         """Initialise the class weights (Xavier uniform) unless ``init_cfg`` is set."""
@@ -114,9 +124,8 @@ class MarginHead(BaseModule, metaclass=ABCMeta):
         """
         return self.s
 
-    @abstractmethod
     def apply_margin(self, cos: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Apply the margin to the target-class cosines.
+        """Apply the margin (and the optional mining) to the cosines.
 
         Args:
             cos (Tensor): Cosines of shape (N, num_classes).
@@ -125,45 +134,7 @@ class MarginHead(BaseModule, metaclass=ABCMeta):
         Returns:
             Tensor: Unscaled logits of shape (N, num_classes).
         """
-
-    def mine_hard_examples(
-        self, cos: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor
-    ) -> torch.Tensor:
-        """Re-weight the hard negatives of the margin logits (see the class docs).
-
-        Args:
-            cos (Tensor): Plain cosines of shape (N, num_classes).
-            logits (Tensor): Unscaled logits with margin of shape (N, num_classes),
-                as returned by :meth:`apply_margin`.
-            labels (Tensor): Target class indices of shape (N,).
-
-        Returns:
-            Tensor: Unscaled logits of shape (N, num_classes): ``logits`` unchanged
-            without mining; with ``mining_type='sv'`` the non-target entries whose
-            cosine exceeds the target logit replaced by ``t * cos + t - 1``.
-        """
-        if self.mining_type is None:
-            return logits
-        index = labels.view(-1, 1)
-        target = logits.gather(1, index)
-        negative = torch.ones_like(cos, dtype=torch.bool).scatter(1, index, False)
-        hard = negative & (cos > target)
-        return torch.where(hard, self.sv_t * cos + (self.sv_t - 1.0), logits)
-
-    def margin_logits(self, cos: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Apply the margin and then the optional hard-example mining.
-
-        Args:
-            cos (Tensor): Cosines of shape (N, num_classes).
-            labels (Tensor): Target class indices of shape (N,).
-
-        Returns:
-            Tensor: Unscaled logits of shape (N, num_classes).
-        """
-        logits = self.apply_margin(cos, labels)
-        if self.mining_type is None:
-            return logits
-        return self.mine_hard_examples(cos, logits, labels)
+        return self.margin(cos, labels)
 
     def forward(self, feats: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the scaled logits.
@@ -178,7 +149,7 @@ class MarginHead(BaseModule, metaclass=ABCMeta):
         """
         cos = self.cosine(feats)
         if labels is not None:
-            cos = self.margin_logits(cos, labels.reshape(-1).long())
+            cos = self.apply_margin(cos, labels.reshape(-1).long())
         return self.logit_scale(feats) * cos
 
     def loss(self, feats: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -195,8 +166,10 @@ class MarginHead(BaseModule, metaclass=ABCMeta):
         """
         labels = labels.reshape(-1).long()
         cos = self.cosine(feats)
-        logits = self.logit_scale(feats) * self.margin_logits(cos, labels)
+        logits = self.logit_scale(feats) * self.apply_margin(cos, labels)
         loss_cls = self.loss_module(logits, labels)
         with torch.no_grad():
             accuracy = (cos.argmax(dim=1) == labels).float().mean()
+        if self.training:
+            self.margin.after_loss()
         return {'loss_cls': loss_cls, 'accuracy': accuracy}

@@ -1,34 +1,17 @@
 """Multiplicative angular margin head (SphereFace / A-softmax)."""
 
-import math
-import numbers
-from typing import Dict, List, Optional, Union
+from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_number
 
 from .margin_head import MarginHead
+from .margins import SphereFaceMargin, chebyshev_cos
 
-
-def chebyshev_cos(cos: torch.Tensor, m: int) -> torch.Tensor:
-    """``cos(m * theta)`` from ``cos(theta)`` by the Chebyshev recurrence.
-
-    ``T_0 = 1``, ``T_1 = c`` and ``T_{k+1} = 2 c T_k - T_{k-1}``; unlike
-    ``cos(m * acos(c))`` it has a finite gradient at ``c = +-1``.
-
-    Args:
-        cos (Tensor): Cosines, any shape.
-        m (int): Multiplier, at least 1.
-
-    Returns:
-        Tensor: ``cos(m * theta)``, same shape as ``cos``.
-    """
-    prev, cur = torch.ones_like(cos), cos
-    for _ in range(m - 1):
-        prev, cur = cur, 2.0 * cos * cur - prev
-    return cur
+__all__ = ['SphereFaceHead', 'chebyshev_cos']
 
 
 @MODELS.register_module()
@@ -70,10 +53,7 @@ class SphereFaceHead(MarginHead):
         gamma (float): Decay rate of ``lambda``. Defaults to 0.12.
         power (float): Decay exponent of ``lambda``. Defaults to 1.0.
         lambda_min (float): Final ``lambda``. Defaults to 5.0.
-        loss (dict or nn.Module): Classification loss config or module.
-            Defaults to ``dict(type='CrossEntropyLoss')``.
-        init_cfg (dict or list[dict], optional): Initialisation config.
-            Defaults to None.
+        loss, init_cfg: As in :class:`MarginHead`.
     """
 
     def __init__(
@@ -89,30 +69,18 @@ class SphereFaceHead(MarginHead):
         loss: Union[dict, nn.Module, None] = None,
         init_cfg: Optional[Union[dict, List[dict]]] = None,
     ) -> None:
-        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 1:
-            raise ValueError(f'm must be a positive int, got {m!r}')
-        for name, value in (('base', base), ('gamma', gamma), ('power', power)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f'{name} must be a non-negative number, got {value!r}')
-        if isinstance(lambda_min, bool) or not isinstance(lambda_min, numbers.Real):
-            raise ValueError(f'lambda_min must be a non-negative number, got {lambda_min!r}')
-        if not lambda_min >= 0:
-            raise ValueError(f'lambda_min must be a non-negative number, got {lambda_min!r}')
-        super().__init__(
-            num_classes,
-            in_channels,
-            s=1.0 if s is None else s,
-            m=m,
-            loss=loss,
-            init_cfg=init_cfg,
-        )
-        self.s = None if s is None else float(s)
-        self.m_int = int(m)
-        self.base = float(base)
-        self.gamma = float(gamma)
-        self.power = float(power)
-        self.lambda_min = float(lambda_min)
-        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+        margin = SphereFaceMargin(m, base, gamma, power, lambda_min)
+        scale = 1.0 if s is None else check_number('s', s, low=0, low_open=True)
+        super().__init__(num_classes, in_channels, margin, scale, loss, init_cfg)
+        self.s = None if s is None else scale
+        self.m = self.m_int = margin.m
+        self.base, self.gamma, self.power = margin.base, margin.gamma, margin.power
+        self.lambda_min = margin.lambda_min
+
+    @property
+    def iteration(self) -> torch.Tensor:
+        """Number of training losses computed so far (the margin's buffer)."""
+        return self.margin.iteration
 
     def lambda_at(self, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """The blending weight ``lambda`` at the current iteration, as a 0-d tensor.
@@ -123,14 +91,23 @@ class SphereFaceHead(MarginHead):
         Returns:
             Tensor: ``lambda`` on the device of the head.
         """
-        it = self.iteration.to(dtype)
-        lam = self.base * (1.0 + self.gamma * it) ** (-self.power)
-        return lam.clamp(min=self.lambda_min)
+        return self.margin.lambda_at(dtype)
 
     @property
     def current_lambda(self) -> float:
         """The blending weight ``lambda`` at the current iteration."""
         return float(self.lambda_at())
+
+    def psi(self, cos: torch.Tensor) -> torch.Tensor:
+        """The margin function ``(-1)^k cos(m theta) - 2k`` of the cosines.
+
+        Args:
+            cos (Tensor): Cosines in ``[-1, 1]``, any shape.
+
+        Returns:
+            Tensor: ``psi(theta)``, same shape as ``cos``.
+        """
+        return self.margin.psi(cos)
 
     def logit_scale(self, feats: torch.Tensor) -> Union[float, torch.Tensor]:
         """``s``, or the feature norms of shape (N, 1) when ``s`` is None.
@@ -144,52 +121,3 @@ class SphereFaceHead(MarginHead):
         if self.s is not None:
             return self.s
         return feats.norm(dim=1, keepdim=True)
-
-    def psi(self, cos: torch.Tensor) -> torch.Tensor:
-        """The margin function ``(-1)^k cos(m theta) - 2k`` of the cosines.
-
-        Args:
-            cos (Tensor): Cosines in ``[-1, 1]``, any shape.
-
-        Returns:
-            Tensor: ``psi(theta)``, same shape as ``cos``.
-        """
-        m = self.m_int
-        with torch.no_grad():
-            theta = cos.clamp(-1.0, 1.0).acos()
-            k = torch.floor(m * theta / math.pi).clamp(0, m - 1)
-            sign = 1.0 - 2.0 * torch.remainder(k, 2.0)
-        return sign * chebyshev_cos(cos, m) - 2.0 * k
-
-    def apply_margin(self, cos: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Replace the target-class cosines by the annealed ``psi(theta_y)``.
-
-        Args:
-            cos (Tensor): Cosines of shape (N, num_classes).
-            labels (Tensor): Target class indices of shape (N,).
-
-        Returns:
-            Tensor: Unscaled logits of shape (N, num_classes).
-        """
-        index = labels.view(-1, 1)
-        dtype = torch.float64 if cos.dtype == torch.float64 else torch.float32
-        target = cos.gather(1, index).to(dtype).clamp(-1.0, 1.0)
-        lam = self.lambda_at(dtype)
-        phi = (lam * target + self.psi(target)) / (1.0 + lam)
-        return cos.scatter(1, index, phi.to(cos.dtype))
-
-    def loss(self, feats: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Compute the loss and accuracy, then advance ``iteration`` when training.
-
-        Args:
-            feats (Tensor): Embeddings of shape (N, in_channels).
-            labels (Tensor): Target class indices of shape (N,).
-
-        Returns:
-            dict[str, Tensor]: ``loss_cls`` and ``accuracy`` as in
-            :meth:`MarginHead.loss`.
-        """
-        losses = super().loss(feats, labels)
-        if self.training:
-            self.iteration += 1
-        return losses
