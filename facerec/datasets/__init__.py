@@ -1,4 +1,5 @@
 from .annotation_io import AnnotationError, load_landmark_file, load_pairs_file
+from .base_dataset import BaseFaceDataset
 from .base_identity_dataset import BaseIdentityDataset
 from .celeba_identities import CELEBA_ALIGNED_MEAN_LANDMARKS, CelebAIdentities
 from .image_folder_identities import ImageFolderIdentities
@@ -17,6 +18,7 @@ __all__ = [
     'NDGLandmarks',
     'VGGFace2Landmarks',
     'AnnotationError',
+    'BaseFaceDataset',
     'BaseIdentityDataset',
     'CELEBA_ALIGNED_MEAN_LANDMARKS',
     'CelebAIdentities',

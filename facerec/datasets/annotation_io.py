@@ -1,8 +1,9 @@
 """Readers of the plain-text annotation files, with errors naming file and line."""
 
+import csv
 import os
 import os.path as osp
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
@@ -49,14 +50,51 @@ def missing_image_error(img_path: str, path: str, lineno: int) -> FileNotFoundEr
     )
 
 
-def log_skipped_images(dataset: object, skipped: int, path: str, img_root: str) -> None:
-    """Log how many images listed in ``path`` were left out as missing (``skip_missing_images``)."""
-    if skipped:
-        print_log(
-            f'{type(dataset).__name__}: skipped {skipped} image(s) listed in {path} but missing '
-            f'under {img_root!r} (skip_missing_images=True)',
-            logger='current',
-        )
+class ImageChecker:
+    """Checks that the images an annotation file lists exist, and counts the ones left out.
+
+    Args:
+        owner: Names the dataset in the log line (its class name is used).
+        list_file: The annotation file that lists the images.
+        img_root: The image folder, named in the log line.
+        skip_missing: Leave out missing images instead of raising.
+        enabled: Check at all; when False every image counts as present.
+    """
+
+    def __init__(
+        self,
+        owner: object,
+        list_file: str,
+        img_root: str,
+        skip_missing: bool = False,
+        enabled: bool = True,
+    ):
+        self.owner, self.list_file, self.img_root = owner, list_file, img_root
+        self.skip_missing = skip_missing
+        self.files = FileIndex() if enabled or skip_missing else None
+        self.skipped = 0
+
+    def present(self, img_path: str, lineno: int) -> bool:
+        """Whether to use the image listed on line ``lineno``.
+
+        Raises:
+            FileNotFoundError: The image is missing and ``skip_missing`` is False.
+        """
+        if self.files is None or self.files.exists(img_path):
+            return True
+        if not self.skip_missing:
+            raise missing_image_error(img_path, self.list_file, lineno)
+        self.skipped += 1
+        return False
+
+    def log_skipped(self) -> None:
+        """Log how many listed images were left out as missing (``skip_missing_images``)."""
+        if self.skipped:
+            print_log(
+                f'{type(self.owner).__name__}: skipped {self.skipped} image(s) listed in '
+                f'{self.list_file} but missing under {self.img_root!r} (skip_missing_images=True)',
+                logger='current',
+            )
 
 
 def iter_lines(path: str) -> Iterator[Tuple[int, str]]:
@@ -217,3 +255,121 @@ def load_pairs_file(path: str) -> Tuple[List[dict], int]:
             )
         )
     return pairs, num_folds
+
+
+#: Rows of a table file: image name -> (values, line number).
+Rows = Dict[str, Tuple[np.ndarray, int]]
+
+
+def _first_line(lines: Iterator[Tuple[int, str]], path: str) -> Tuple[int, str]:
+    first = next(lines, None)
+    if first is None:
+        raise AnnotationError(path, 1, 'empty file')
+    return first
+
+
+def _parse_row(path: str, lineno: int, fields: Sequence[str], num_values: int) -> np.ndarray:
+    """The numbers of a row ``name v1 ... vN`` as a float32 array."""
+    if len(fields) != 1 + num_values:
+        raise AnnotationError(
+            path,
+            lineno,
+            f'expected an image name and {num_values} numbers, got {len(fields)} fields',
+        )
+    try:
+        values = np.array([float(v) for v in fields[1:]], dtype=np.float64)
+    except ValueError:
+        raise AnnotationError(path, lineno, f'non-numeric value in {fields!r}') from None
+    if not finite_float32(values):
+        raise AnnotationError(path, lineno, 'values must be finite')
+    return values.astype(np.float32)
+
+
+def _read_rows(
+    lines: Iterator[Tuple[int, str]],
+    path: str,
+    split: Callable[[str], List[str]],
+    num_values: int,
+) -> Rows:
+    """Rows ``name v1 ... vN`` of the remaining ``lines``, split into fields by ``split``."""
+    rows: Rows = {}
+    for lineno, line in lines:
+        fields = split(line)
+        values = _parse_row(path, lineno, fields, num_values)
+        name = fields[0]
+        if not name:
+            raise AnnotationError(path, lineno, 'empty image name')
+        if name in rows:
+            raise AnnotationError(
+                path, lineno, f'image {name!r} is listed twice (first on line {rows[name][1]})'
+            )
+        rows[name] = (values, lineno)
+    return rows
+
+
+def read_count_table(path: str, columns: Sequence[str]) -> Rows:
+    """Read a CelebA-style table: a count line, a header line, then rows.
+
+    The layout of ``list_landmarks_align_celeba.txt``, ``list_landmarks_celeba.txt``
+    and ``list_bbox_celeba.txt``: the first line is the number of rows, the
+    second the column names (with or without a leading ``image_id``), then
+    one ``name v1 ... vN`` row per image, fields separated by runs of spaces.
+    CRLF line ends are fine.
+
+    Args:
+        path: The file.
+        columns: The expected column names after ``image_id``.
+
+    Returns:
+        Mapping from image name to ``(values, line number)``, in file order.
+    """
+    lines = iter_lines(path)
+    count_no, count_line = _first_line(lines, path)
+    count = parse_int(path, count_no, count_line, 'the first line (the number of images)')
+    header = next(lines, None)
+    if header is None:
+        raise AnnotationError(path, count_no + 1, 'missing the header line')
+    names = header[1].split()
+    if names[:1] == ['image_id']:
+        names = names[1:]
+    if tuple(names) != tuple(columns):
+        raise AnnotationError(
+            path, header[0], f'expected the header {" ".join(columns)!r}, got {header[1]!r}'
+        )
+    rows = _read_rows(lines, path, str.split, len(columns))
+    if len(rows) != count:
+        raise AnnotationError(
+            path, count_no, f'the first line announces {count} images, the file has {len(rows)}'
+        )
+    return rows
+
+
+def _csv_fields(line: str) -> List[str]:
+    return [f.strip() for f in next(csv.reader([line]))]
+
+
+def read_csv_table(path: str, header: Sequence[str]) -> Rows:
+    """Read a CSV table: a header line ``name_column,c1,...,cN`` then rows.
+
+    The header is compared case-insensitively with ``header``; names may be
+    quoted (VGGFace2 writes ``"n000002/0001_01",161,140,224,324``).
+
+    Returns:
+        Mapping from image name to ``(values, line number)``, in file order.
+    """
+    lines = iter_lines(path)
+    head_no, head = _first_line(lines, path)
+    names = [n.strip().lstrip('\ufeff').lower() for n in next(csv.reader([head]))]
+    if names != [h.lower() for h in header]:
+        raise AnnotationError(
+            path, head_no, f'expected the header {",".join(header)!r}, got {head!r}'
+        )
+    return _read_rows(lines, path, _csv_fields, len(header) - 1)
+
+
+def is_csv_file(path: str) -> bool:
+    """Whether a table file is CSV: by extension, else by a comma on its first line."""
+    if path.lower().endswith('.csv'):
+        return True
+    first = next(iter_lines(path), None)
+    return first is not None and ',' in first[1]

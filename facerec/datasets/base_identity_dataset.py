@@ -6,14 +6,15 @@ from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from .annotation_io import LandmarkSourceMixin, load_landmark_rows
-from .pipeline import build_pipeline
+from facerec.utils.checks import check_positive_int
+
+from .annotation_io import load_landmark_rows
+from .base_dataset import BaseFaceDataset
 
 
-class BaseIdentityDataset(LandmarkSourceMixin, BaseDataset):
+class BaseIdentityDataset(BaseFaceDataset):
     """Images labelled with identities, optionally with 5-point landmarks.
 
     Subclasses implement :meth:`load_samples`, returning dicts with at least
@@ -29,7 +30,8 @@ class BaseIdentityDataset(LandmarkSourceMixin, BaseDataset):
         min_images_per_identity: Identities with fewer images are dropped.
         landmark_file: Optional landmark list (sphereface format, keys relative
             to the image folder). Every image must have an entry.
-        **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
+        **kwargs: See :class:`BaseFaceDataset` (``data_prefix``) and
+            :class:`mmengine.dataset.BaseDataset`.
     """
 
     def __init__(
@@ -39,18 +41,11 @@ class BaseIdentityDataset(LandmarkSourceMixin, BaseDataset):
         landmark_file: Optional[str] = None,
         **kwargs,
     ):
-        if min_images_per_identity < 1:
-            raise ValueError(f'min_images_per_identity must be >= 1, got {min_images_per_identity}')
-        self.min_images_per_identity = min_images_per_identity
-        if landmark_file and data_root and not osp.isabs(landmark_file):
-            landmark_file = osp.join(data_root, landmark_file)
-        self.landmark_file = landmark_file
-        kwargs['pipeline'] = build_pipeline(kwargs.get('pipeline', []))
+        self.min_images_per_identity = check_positive_int(
+            'min_images_per_identity', min_images_per_identity
+        )
+        self.landmark_file = self._under_root(data_root, landmark_file)
         super().__init__(data_root=data_root, **kwargs)
-
-    @property
-    def img_root(self) -> str:
-        return self.data_prefix.get('img_path', '') or self.data_root
 
     def load_samples(self) -> List[dict]:
         """Return the raw samples: dicts with ``img_path`` and ``identity``."""

@@ -7,14 +7,9 @@ import numpy as np
 
 from facerec.registry import DATASETS
 
-from .annotation_io import (
-    AnnotationError,
-    FileIndex,
-    iter_lines,
-    log_skipped_images,
-    missing_image_error,
-)
+from .annotation_io import AnnotationError, iter_lines
 from .base_identity_dataset import BaseIdentityDataset
+from .celeba_annotations import CelebASplit, check_split
 
 #: Mean 5-point landmarks of CelebA's aligned images (178x218 pixels): the
 #: average of ``list_landmarks_align_celeba.txt``. The aligned images vary
@@ -23,8 +18,6 @@ CELEBA_ALIGNED_MEAN_LANDMARKS = np.array(
     [[69.3, 111.2], [107.7, 111.2], [87.7, 135.4], [71.3, 152.0], [105.7, 152.2]],
     dtype=np.float32,
 )
-
-SPLITS = {'train': 0, 'val': 1, 'test': 2}
 
 
 @DATASETS.register_module()
@@ -60,39 +53,20 @@ class CelebAIdentities(BaseIdentityDataset):
         data_prefix: Union[str, dict] = 'img_align_celeba',
         **kwargs,
     ):
-        if split not in (*SPLITS, 'all'):
-            raise ValueError(f'split must be one of {[*SPLITS, "all"]}, got {split!r}')
+        self.split = check_split(split)
         if landmarks not in ('mean', None):
             raise ValueError(f"landmarks must be 'mean' or None, got {landmarks!r}")
         self.partition_file = partition_file
-        self.split = split
         self.landmarks = landmarks
         self.img_scale = float(img_scale)
         self.skip_missing_images = skip_missing_images
-        if isinstance(data_prefix, str):
-            data_prefix = dict(img_path=data_prefix)
         super().__init__(ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
-    def _read_partition(self) -> Optional[dict]:
-        if self.split == 'all' or not self.partition_file:
-            return None
-        path = self.partition_file
-        if self.data_root and not osp.isabs(path):
-            path = osp.join(self.data_root, path)
-        partition = {}
-        for lineno, line in iter_lines(path):
-            fields = line.split()
-            if len(fields) != 2 or fields[1] not in ('0', '1', '2'):
-                raise AnnotationError(path, lineno, f'expected "image 0|1|2", got {line!r}')
-            partition[fields[0]] = int(fields[1])
-        return partition
-
     def load_samples(self) -> List[dict]:
-        partition = self._read_partition()
-        wanted = SPLITS.get(self.split)
-        files = FileIndex()
+        in_split = CelebASplit(self.split, self._under_root(self.data_root, self.partition_file))
+        images = self._image_checker(self.ann_file)
         points = CELEBA_ALIGNED_MEAN_LANDMARKS * self.img_scale if self.landmarks else None
-        samples, missing = [], 0
+        samples = []
         for lineno, line in iter_lines(self.ann_file):
             fields = line.split()
             if len(fields) != 2:
@@ -100,20 +74,14 @@ class CelebAIdentities(BaseIdentityDataset):
                     self.ann_file, lineno, f'expected "image identity", got {line!r}'
                 )
             name, identity = fields
-            if partition is not None:
-                if name not in partition:
-                    raise KeyError(f'{self.partition_file} has no entry for image {name!r}')
-                if partition[name] != wanted:
-                    continue
+            if name not in in_split:
+                continue
             img_path = osp.join(self.img_root, name)
-            if not files.exists(img_path):
-                if not self.skip_missing_images:
-                    raise missing_image_error(img_path, self.ann_file, lineno)
-                missing += 1
+            if not images.present(img_path, lineno):
                 continue
             sample = dict(img_path=img_path, identity=identity)
             if points is not None:
                 sample['landmarks'] = points.copy()
             samples.append(sample)
-        log_skipped_images(self, missing, self.ann_file, self.img_root)
+        images.log_skipped()
         return samples

@@ -30,8 +30,6 @@ class ImageFolderIdentities(BaseIdentityDataset):
         **kwargs,
     ):
         self.extensions = tuple(extensions)
-        if isinstance(data_prefix, str):
-            data_prefix = dict(img_path=data_prefix)
         super().__init__(data_prefix=data_prefix, **kwargs)
 
     def load_samples(self) -> List[dict]:

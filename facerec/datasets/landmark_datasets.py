@@ -7,164 +7,29 @@ meaning image left), ``bbox`` (when the dataset has boxes) a float32
 ``[x1, y1, x2, y2]`` in the same pixels.
 """
 
-import csv
 import json
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from facerec.registry import DATASETS
+from facerec.utils.checks import check_positive_int, check_positive_number
 
-from .annotation_io import (
-    AnnotationError,
-    FileIndex,
-    LandmarkSourceMixin,
-    finite_float32,
-    iter_lines,
-    log_skipped_images,
-    missing_image_error,
-    parse_int,
+from .annotation_io import AnnotationError, FileIndex, Rows, finite_float32, read_csv_table
+from .base_dataset import BaseFaceDataset
+from .celeba_annotations import (
+    CELEBA_BBOX_COLUMNS,
+    CELEBA_LANDMARK_COLUMNS,
+    CelebASplit,
+    check_split,
+    read_celeba_table,
 )
-from .pipeline import build_pipeline
 
-#: Names of the five points, in the order of CelebA's annotation columns.
-FIVE_POINT_NAMES = ('lefteye', 'righteye', 'nose', 'leftmouth', 'rightmouth')
-#: Columns of CelebA's landmark files (after ``image_id``).
-CELEBA_LANDMARK_COLUMNS = tuple(f'{n}_{a}' for n in FIVE_POINT_NAMES for a in 'xy')
-#: Columns of CelebA's ``list_bbox_celeba.txt`` (after ``image_id``).
-CELEBA_BBOX_COLUMNS = ('x_1', 'y_1', 'width', 'height')
 #: Headers of VGGFace2's ``loose_bb_*.csv`` and ``loose_landmark_*.csv``.
 VGGFACE2_BBOX_HEADER = ('NAME_ID', 'X', 'Y', 'W', 'H')
 VGGFACE2_LANDMARK_HEADER = ('NAME_ID', *(f'P{i}{a}' for i in range(1, 6) for a in 'XY'))
-
-SPLITS = {'train': 0, 'val': 1, 'test': 2}
-
-#: Rows of a table file: image name -> (values, line number).
-Rows = Dict[str, Tuple[np.ndarray, int]]
-
-
-def _parse_row(path: str, lineno: int, fields: Sequence[str], num_values: int) -> np.ndarray:
-    """The numbers of a row ``name v1 ... vN`` as a float32 array."""
-    if len(fields) != 1 + num_values:
-        raise AnnotationError(
-            path,
-            lineno,
-            f'expected an image name and {num_values} numbers, got {len(fields)} fields',
-        )
-    try:
-        values = np.array([float(v) for v in fields[1:]], dtype=np.float64)
-    except ValueError:
-        raise AnnotationError(path, lineno, f'non-numeric value in {fields!r}') from None
-    if not finite_float32(values):
-        raise AnnotationError(path, lineno, 'values must be finite')
-    return values.astype(np.float32)
-
-
-def _add_row(rows: Rows, path: str, lineno: int, name: str, values: np.ndarray) -> None:
-    if not name:
-        raise AnnotationError(path, lineno, 'empty image name')
-    if name in rows:
-        raise AnnotationError(
-            path, lineno, f'image {name!r} is listed twice (first on line {rows[name][1]})'
-        )
-    rows[name] = (values, lineno)
-
-
-def read_count_table(path: str, columns: Sequence[str]) -> Rows:
-    """Read a CelebA-style table: a count line, a header line, then rows.
-
-    The layout of ``list_landmarks_align_celeba.txt``, ``list_landmarks_celeba.txt``
-    and ``list_bbox_celeba.txt``: the first line is the number of rows, the
-    second the column names (with or without a leading ``image_id``), then
-    one ``name v1 ... vN`` row per image, fields separated by runs of spaces.
-    CRLF line ends are fine.
-
-    Args:
-        path: The file.
-        columns: The expected column names after ``image_id``.
-
-    Returns:
-        Mapping from image name to ``(values, line number)``, in file order.
-    """
-    lines = iter_lines(path)
-    first = next(lines, None)
-    if first is None:
-        raise AnnotationError(path, 1, 'empty file')
-    count_no, count_line = first
-    count = parse_int(path, count_no, count_line, 'the first line (the number of images)')
-    header = next(lines, None)
-    if header is None:
-        raise AnnotationError(path, count_no + 1, 'missing the header line')
-    names = header[1].split()
-    if names[:1] == ['image_id']:
-        names = names[1:]
-    if tuple(names) != tuple(columns):
-        raise AnnotationError(
-            path, header[0], f'expected the header {" ".join(columns)!r}, got {header[1]!r}'
-        )
-    rows: Rows = {}
-    for lineno, line in lines:
-        fields = line.split()
-        _add_row(rows, path, lineno, fields[0], _parse_row(path, lineno, fields, len(columns)))
-    if len(rows) != count:
-        raise AnnotationError(
-            path, count_no, f'the first line announces {count} images, the file has {len(rows)}'
-        )
-    return rows
-
-
-def read_csv_table(path: str, header: Sequence[str]) -> Rows:
-    """Read a CSV table: a header line ``name_column,c1,...,cN`` then rows.
-
-    The header is compared case-insensitively with ``header``; names may be
-    quoted (VGGFace2 writes ``"n000002/0001_01",161,140,224,324``).
-
-    Returns:
-        Mapping from image name to ``(values, line number)``, in file order.
-    """
-    lines = iter_lines(path)
-    first = next(lines, None)
-    if first is None:
-        raise AnnotationError(path, 1, 'empty file')
-    head_no, head = first
-    names = [n.strip().lstrip('\ufeff').lower() for n in next(csv.reader([head]))]
-    if names != [h.lower() for h in header]:
-        raise AnnotationError(
-            path, head_no, f'expected the header {",".join(header)!r}, got {head!r}'
-        )
-    rows: Rows = {}
-    for lineno, line in lines:
-        fields = [f.strip() for f in next(csv.reader([line]))]
-        _add_row(rows, path, lineno, fields[0], _parse_row(path, lineno, fields, len(header) - 1))
-    return rows
-
-
-def _is_csv(path: str) -> bool:
-    """Whether a table file is CSV: by extension, else by a comma on its first line."""
-    if path.lower().endswith('.csv'):
-        return True
-    first = next(iter_lines(path), None)
-    return first is not None and ',' in first[1]
-
-
-def read_partition_file(path: str) -> Dict[str, int]:
-    """Read CelebA's ``list_eval_partition.txt`` (``000001.jpg 0``; 0 train, 1 val, 2 test).
-
-    The CSV form (``image_id,partition`` header, then ``000001.jpg,0``) is read too.
-    """
-    partition: Dict[str, int] = {}
-    for lineno, line in iter_lines(path):
-        fields = line.replace(',', ' ').split()
-        if not partition and len(fields) == 2 and fields[0].lstrip('\ufeff') == 'image_id':
-            continue
-        if len(fields) != 2 or fields[1] not in ('0', '1', '2'):
-            raise AnnotationError(path, lineno, f'expected "image 0|1|2", got {line!r}')
-        partition[fields[0]] = int(fields[1])
-    return partition
-
 
 _JSON_SPACE = re.compile(r'[ \t\n\r]*')
 
@@ -253,34 +118,14 @@ def _ndg_entry(entry: object, num_points: int) -> Tuple[str, np.ndarray]:
     return entry['path'], points.astype(np.float32)
 
 
-class BaseLandmarkDataset(LandmarkSourceMixin, BaseDataset):
-    """Common set-up of the landmark datasets.
-
-    Builds the pipeline with facerec's TRANSFORMS and accepts ``data_prefix``
-    as a plain string (the image folder).
+class BaseLandmarkDataset(BaseFaceDataset):
+    """Common set-up of the landmark datasets (see :class:`BaseFaceDataset`).
 
     Args:
         data_root: Root joined to the relative annotation files and image folder.
         data_prefix: Image folder, a string or ``dict(img_path=...)``.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
     """
-
-    def __init__(self, data_root: str = '', data_prefix: Union[str, dict] = '', **kwargs):
-        if isinstance(data_prefix, str):
-            data_prefix = dict(img_path=data_prefix)
-        kwargs['pipeline'] = build_pipeline(kwargs.get('pipeline', []))
-        super().__init__(data_root=data_root, data_prefix=data_prefix, **kwargs)
-
-    @property
-    def img_root(self) -> str:
-        """The image folder (``data_root`` joined with ``data_prefix``)."""
-        return self.data_prefix.get('img_path', '') or self.data_root
-
-    @staticmethod
-    def _under_root(data_root: str, path: Optional[str]) -> Optional[str]:
-        if path and data_root and not osp.isabs(path):
-            return osp.join(data_root, path)
-        return path
 
     def _no_items(self, detail: str) -> ValueError:
         return ValueError(f'{self.__class__.__name__}: no images found ({detail})')
@@ -319,9 +164,7 @@ class NDGLandmarks(BaseLandmarkDataset):
         check_images: bool = True,
         **kwargs,
     ):
-        if num_points < 1:
-            raise ValueError(f'num_points must be positive, got {num_points}')
-        self.num_points = num_points
+        self.num_points = check_positive_int('num_points', num_points)
         self.check_images = check_images
         super().__init__(data_root=data_root, data_prefix=data_prefix, ann_file=ann_file, **kwargs)
 
@@ -395,24 +238,14 @@ class CelebALandmarks(BaseLandmarkDataset):
         skip_missing_images: bool = False,
         **kwargs,
     ):
-        if split not in (*SPLITS, 'all'):
-            raise ValueError(f'split must be one of {[*SPLITS, "all"]}, got {split!r}')
+        self.split = check_split(split)
         if split != 'all' and not partition_file:
             raise ValueError(f"split={split!r} needs a partition_file; use split='all' without one")
-        if not scale > 0:
-            raise ValueError(f'scale must be positive, got {scale}')
-        self.split = split
-        self.scale = float(scale)
+        self.scale = check_positive_number('scale', scale)
         self.partition_file = self._under_root(data_root, partition_file)
         self.bbox_file = self._under_root(data_root, bbox_file)
         self.skip_missing_images = skip_missing_images
         super().__init__(data_root=data_root, data_prefix=data_prefix, ann_file=ann_file, **kwargs)
-
-    @staticmethod
-    def _read_table(path: str, columns: Sequence[str]) -> Rows:
-        if _is_csv(path):
-            return read_csv_table(path, ('image_id', *columns))
-        return read_count_table(path, columns)
 
     def _box_of(self, boxes: Rows, name: str, lineno: int) -> np.ndarray:
         if name not in boxes:
@@ -426,24 +259,17 @@ class CelebALandmarks(BaseLandmarkDataset):
         return np.array([x, y, x + w, y + h], dtype=np.float32) * np.float32(self.scale)
 
     def load_data_list(self) -> List[dict]:
-        rows = self._read_table(self.ann_file, CELEBA_LANDMARK_COLUMNS)
-        boxes = self._read_table(self.bbox_file, CELEBA_BBOX_COLUMNS) if self.bbox_file else None
-        partition = read_partition_file(self.partition_file) if self.split != 'all' else None
-        wanted = SPLITS.get(self.split)
+        rows = read_celeba_table(self.ann_file, CELEBA_LANDMARK_COLUMNS)
+        boxes = read_celeba_table(self.bbox_file, CELEBA_BBOX_COLUMNS) if self.bbox_file else None
+        in_split = CelebASplit(self.split, self.partition_file)
         self.landmark_source_file = self.ann_file
-        files = FileIndex()
-        data_list, skipped = [], 0
+        images = self._image_checker(self.ann_file)
+        data_list = []
         for name, (values, lineno) in rows.items():
-            if partition is not None:
-                if name not in partition:
-                    raise KeyError(f'{self.partition_file} has no entry for image {name!r}')
-                if partition[name] != wanted:
-                    continue
+            if name not in in_split:
+                continue
             img_path = osp.join(self.img_root, name)
-            if not files.exists(img_path):
-                if not self.skip_missing_images:
-                    raise missing_image_error(img_path, self.ann_file, lineno)
-                skipped += 1
+            if not images.present(img_path, lineno):
                 continue
             item = dict(
                 img_path=img_path,
@@ -454,7 +280,7 @@ class CelebALandmarks(BaseLandmarkDataset):
             if boxes is not None:
                 item['bbox'] = self._box_of(boxes, name, lineno)
             data_list.append(item)
-        log_skipped_images(self, skipped, self.ann_file, self.img_root)
+        images.log_skipped()
         if not data_list:
             raise self._no_items(f'split {self.split!r} of {self.ann_file} under {self.img_root!r}')
         return data_list
@@ -520,17 +346,14 @@ class VGGFace2Landmarks(BaseLandmarkDataset):
         self._check_same_images(landmarks, self.landmark_file, boxes, self.bbox_file)
         self._check_same_images(boxes, self.bbox_file, landmarks, self.landmark_file)
         self.landmark_source_file = self.landmark_file
-        files = FileIndex()
-        data_list, skipped = [], 0
+        images = self._image_checker(self.landmark_file)
+        data_list = []
         for name, (values, lineno) in landmarks.items():
             (x, y, w, h), box_line = boxes[name]
             if w <= 0 or h <= 0:
                 raise AnnotationError(self.bbox_file, box_line, f'box of {name!r} has no area')
             img_path = osp.join(self.img_root, name + self.img_suffix)
-            if not files.exists(img_path):
-                if not self.skip_missing_images:
-                    raise missing_image_error(img_path, self.landmark_file, lineno)
-                skipped += 1
+            if not images.present(img_path, lineno):
                 continue
             data_list.append(
                 dict(
@@ -542,7 +365,7 @@ class VGGFace2Landmarks(BaseLandmarkDataset):
                     bbox=np.array([x, y, x + w, y + h], dtype=np.float32),
                 )
             )
-        log_skipped_images(self, skipped, self.landmark_file, self.img_root)
+        images.log_skipped()
         if not data_list:
             raise self._no_items(f'{self.landmark_file} under {self.img_root!r}')
         return data_list

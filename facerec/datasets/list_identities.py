@@ -10,11 +10,8 @@ from facerec.registry import DATASETS
 
 from .annotation_io import (
     AnnotationError,
-    FileIndex,
     finite_float32,
     iter_lines,
-    log_skipped_images,
-    missing_image_error,
 )
 from .base_identity_dataset import BaseIdentityDataset
 
@@ -119,8 +116,6 @@ class FaceListIdentities(BaseIdentityDataset):
         self.img_size = None if img_size is None else tuple(float(v) for v in img_size)
         self.check_images = check_images
         self.skip_missing_images = skip_missing_images
-        if isinstance(data_prefix, str):
-            data_prefix = dict(img_path=data_prefix)
         super().__init__(ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
     def _detect_format(self) -> str:
@@ -199,13 +194,9 @@ class FaceListIdentities(BaseIdentityDataset):
 
     def _present(self, samples: List[dict], linenos: List[int]) -> List[dict]:
         """The samples whose image exists; raises for a missing one unless skipping."""
-        files, present = FileIndex(), []
-        for sample, lineno in zip(samples, linenos):
-            if files.exists(sample['img_path']):
-                present.append(sample)
-            elif not self.skip_missing_images:
-                raise missing_image_error(sample['img_path'], self.ann_file, lineno)
-        log_skipped_images(self, len(samples) - len(present), self.ann_file, self.img_root)
+        images = self._image_checker(self.ann_file)
+        present = [s for s, n in zip(samples, linenos) if images.present(s['img_path'], n)]
+        images.log_skipped()
         return present
 
     def load_samples(self) -> List[dict]:

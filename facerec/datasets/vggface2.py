@@ -7,15 +7,9 @@ import numpy as np
 
 from facerec.registry import DATASETS
 
-from .annotation_io import (
-    AnnotationError,
-    FileIndex,
-    iter_lines,
-    log_skipped_images,
-    missing_image_error,
-)
+from .annotation_io import AnnotationError, iter_lines, read_csv_table
 from .base_identity_dataset import BaseIdentityDataset
-from .landmark_datasets import VGGFACE2_BBOX_HEADER, VGGFACE2_LANDMARK_HEADER, read_csv_table
+from .landmark_datasets import VGGFACE2_BBOX_HEADER, VGGFACE2_LANDMARK_HEADER
 
 
 @DATASETS.register_module()
@@ -62,19 +56,11 @@ class VGGFace2(BaseIdentityDataset):
         skip_missing_images: bool = False,
         **kwargs,
     ):
-        if isinstance(data_prefix, str):
-            data_prefix = dict(img_path=data_prefix)
         self.landmark_csv = self._under_root(data_root, landmark_file)
         self.bbox_csv = self._under_root(data_root, bbox_file)
         self.check_images = check_images
         self.skip_missing_images = skip_missing_images
         super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=data_prefix, **kwargs)
-
-    @staticmethod
-    def _under_root(data_root: str, path: Optional[str]) -> Optional[str]:
-        if path and data_root and not osp.isabs(path):
-            return osp.join(data_root, path)
-        return path
 
     def _read_list(self) -> Dict[str, int]:
         """List entry -> line number, in file order."""
@@ -116,15 +102,12 @@ class VGGFace2(BaseIdentityDataset):
         )
         boxes = read_csv_table(self.bbox_csv, VGGFACE2_BBOX_HEADER) if self.bbox_csv else None
         self.landmark_source_file = self.landmark_csv
-        files = FileIndex() if self.check_images or self.skip_missing_images else None
-        samples, missing = [], 0
+        images = self._image_checker(self.ann_file, enabled=self.check_images)
+        samples = []
         for entry, lineno in entries.items():
             key = osp.splitext(entry)[0]
             img_path = osp.join(self.img_root, entry)
-            if files is not None and not files.exists(img_path):
-                if not self.skip_missing_images:
-                    raise missing_image_error(img_path, self.ann_file, lineno)
-                missing += 1
+            if not images.present(img_path, lineno):
                 continue
             sample = dict(img_path=img_path, img_id=key, identity=entry.rpartition('/')[0])
             if landmarks is not None:
@@ -137,5 +120,5 @@ class VGGFace2(BaseIdentityDataset):
                     raise AnnotationError(self.bbox_csv, box_line, f'box of {key!r} has no area')
                 sample['bbox'] = np.array([x, y, x + w, y + h], dtype=np.float32)
             samples.append(sample)
-        log_skipped_images(self, missing, self.ann_file, self.img_root)
+        images.log_skipped()
         return samples

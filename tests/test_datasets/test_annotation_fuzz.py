@@ -14,15 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from facerec.datasets import AnnotationError, CelebAIdentities, FaceListIdentities, VGGFace2
-from facerec.datasets.annotation_io import FileIndex, load_landmark_rows, load_pairs_file
-from facerec.datasets.landmark_datasets import (
-    CELEBA_LANDMARK_COLUMNS,
-    VGGFACE2_LANDMARK_HEADER,
+from facerec.datasets.annotation_io import (
+    FileIndex,
+    load_landmark_rows,
+    load_pairs_file,
     read_count_table,
     read_csv_table,
-    read_ndg_entries,
-    read_partition_file,
 )
+from facerec.datasets.celeba_annotations import CELEBA_LANDMARK_COLUMNS, read_partition_file
+from facerec.datasets.landmark_datasets import VGGFACE2_LANDMARK_HEADER, read_ndg_entries
 
 FUZZ = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
