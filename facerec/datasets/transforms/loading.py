@@ -29,8 +29,10 @@ class LoadImageFromFile(BaseTransform):
         self.to_float32 = to_float32
 
     def transform(self, results: dict) -> dict:
-        path = results['img_path']
-        img = read_image(path)
+        return self._store(results, read_image(results['img_path']))
+
+    def _store(self, results: dict, img: np.ndarray) -> dict:
+        """Put ``img`` (cast to float32 with ``to_float32``) and its shape into ``results``."""
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
@@ -125,7 +127,7 @@ def imdecode_checked(buf: np.ndarray, source: str) -> Optional[np.ndarray]:
 
 
 @TRANSFORMS.register_module()
-class LoadImageFromBytes(BaseTransform):
+class LoadImageFromBytes(LoadImageFromFile):
     """Decode ``results['img_bytes']`` (an encoded image) into ``results['img']`` (uint8 BGR).
 
     For datasets that hold encoded images instead of files: insightface's
@@ -140,7 +142,7 @@ class LoadImageFromBytes(BaseTransform):
     """
 
     def __init__(self, to_float32: bool = False, keep_bytes: bool = False):
-        self.to_float32 = to_float32
+        super().__init__(to_float32)
         self.keep_bytes = keep_bytes
 
     def transform(self, results: dict) -> dict:
@@ -150,13 +152,7 @@ class LoadImageFromBytes(BaseTransform):
         if 'img_bytes' not in results:
             raise KeyError(f'LoadImageFromBytes: {source} has no "img_bytes"')
         data = results['img_bytes'] if self.keep_bytes else results.pop('img_bytes')
-        img = decode_image(data, source)
-        if self.to_float32:
-            img = img.astype(np.float32)
-        results['img'] = img
-        results['ori_shape'] = img.shape[:2]
-        results['img_shape'] = img.shape[:2]
-        return results
+        return self._store(results, decode_image(data, source))
 
 
 def decode_image(data: Union[bytes, bytearray, memoryview, np.ndarray], source: str) -> np.ndarray:
