@@ -1,36 +1,16 @@
 """Pure numpy evaluation functions."""
 
-from .detection import box_iou, detection_recall_precision, match_detections
-from .identification import (
-    DISTRACTOR_LABEL,
-    cosine_similarity_matrix,
-    evaluate_identification,
-    far_metric_name,
-    mate_ranks,
-    split_gallery_probe,
-    tar_at_far,
-)
-from .landmarks import evaluate_landmarks, landmark_errors
-from .leave_one_out import leave_one_out_accuracy, leave_one_out_predictions
-from .verification import best_threshold, cosine_similarity, evaluate_verification, roc_auc
+from . import detection, identification, landmarks, leave_one_out, verification
+from .detection import *  # noqa: F401,F403
+from .identification import *  # noqa: F401,F403
+from .landmarks import *  # noqa: F401,F403
+from .leave_one_out import *  # noqa: F401,F403
+from .verification import *  # noqa: F401,F403
 
 __all__ = [
-    'best_threshold',
-    'cosine_similarity',
-    'evaluate_verification',
-    'roc_auc',
-    'landmark_errors',
-    'evaluate_landmarks',
-    'DISTRACTOR_LABEL',
-    'cosine_similarity_matrix',
-    'evaluate_identification',
-    'far_metric_name',
-    'mate_ranks',
-    'split_gallery_probe',
-    'tar_at_far',
-    'box_iou',
-    'match_detections',
-    'detection_recall_precision',
-    'leave_one_out_accuracy',
-    'leave_one_out_predictions',
+    *verification.__all__,
+    *landmarks.__all__,
+    *identification.__all__,
+    *detection.__all__,
+    *leave_one_out.__all__,
 ]

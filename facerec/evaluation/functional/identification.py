@@ -11,6 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from facerec.utils.checks import check_probability
+
 __all__ = [
     'DISTRACTOR_LABEL',
     'cosine_similarity_matrix',
@@ -137,8 +139,7 @@ def tar_at_far(genuine: Any, impostor: Any, far: float) -> float:
     """
     genuine = np.asarray(genuine, dtype=np.float64).reshape(-1)
     impostor = np.asarray(impostor, dtype=np.float64).reshape(-1)
-    if not 0.0 <= far <= 1.0:
-        raise ValueError(f'far must be in [0, 1], got {far}')
+    far = check_probability('far', far)
     if genuine.size == 0 or impostor.size == 0:
         return float('nan')
     allowed = int(np.floor(far * impostor.size * (1.0 + 1e-9)))

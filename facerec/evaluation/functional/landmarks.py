@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ['landmark_errors', 'evaluate_landmarks']
+from facerec.utils.checks import check_number
+
+__all__ = ['landmark_errors', 'evaluate_landmarks', 'check_failure_threshold']
 
 
 def _as_landmarks(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -36,6 +38,11 @@ def _as_landmarks(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     if not (np.all(np.isfinite(pred)) and np.all(np.isfinite(gt))):
         raise ValueError('landmarks must be finite (found NaN or inf)')
     return pred, gt
+
+
+def check_failure_threshold(value: float) -> float:
+    """Return a failure threshold as a float, or raise unless it is a finite number >= 0."""
+    return check_number('failure_threshold', value, low=0, high=np.inf, high_open=True)
 
 
 def landmark_errors(pred: Any, gt: Any, left_eye: int = 0, right_eye: int = 1) -> np.ndarray:
@@ -102,11 +109,7 @@ def evaluate_landmarks(
         ValueError: As :func:`landmark_errors`, or if ``failure_threshold`` is negative or not
             finite.
     """
-    failure_threshold = float(failure_threshold)
-    if not np.isfinite(failure_threshold) or failure_threshold < 0:
-        raise ValueError(
-            f'failure_threshold must be a finite number >= 0, got {failure_threshold!r}'
-        )
+    failure_threshold = check_failure_threshold(failure_threshold)
     errors = landmark_errors(pred, gt, left_eye=left_eye, right_eye=right_eye)
     per_image = errors.mean(axis=1)
     return dict(

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from facerec.utils.checks import check_choice
+
 __all__ = ['leave_one_out_predictions', 'leave_one_out_accuracy']
 
 
@@ -37,8 +39,7 @@ def leave_one_out_predictions(embeddings: Any, labels: Any, mode: str = 'mean') 
         raise ValueError(
             f'expected (N >= 2, D) embeddings and N labels, got {emb.shape}, {labels.shape}'
         )
-    if mode not in ('mean', 'nearest'):
-        raise ValueError(f"mode must be 'mean' or 'nearest', got {mode!r}")
+    check_choice('mode', mode, ('mean', 'nearest'))
     classes, counts = np.unique(labels, return_counts=True)
     if (counts < 2).any():
         raise ValueError(f'identities with a single item: {classes[counts < 2].tolist()}')

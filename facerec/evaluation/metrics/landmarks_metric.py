@@ -12,7 +12,7 @@ from mmengine.structures import BaseDataElement
 
 from facerec.registry import METRICS
 
-from ..functional import evaluate_landmarks
+from ..functional import check_failure_threshold, evaluate_landmarks
 
 __all__ = ['LandmarksMetric']
 
@@ -65,11 +65,7 @@ class LandmarksMetric(BaseMetric):
         prefix: str | None = None,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        failure_threshold = float(failure_threshold)
-        if not np.isfinite(failure_threshold) or failure_threshold < 0:
-            raise ValueError(
-                f'failure_threshold must be a finite number >= 0, got {failure_threshold!r}'
-            )
+        failure_threshold = check_failure_threshold(failure_threshold)
         if int(left_eye) == int(right_eye):
             raise ValueError(f'left_eye and right_eye must differ, got {left_eye} and {right_eye}')
         self.failure_threshold = failure_threshold
