@@ -3,21 +3,19 @@
 import os.path as osp
 from typing import Dict, List, Optional, Tuple, Union
 
-from mmengine.dataset import BaseDataset
-
 from facerec.registry import DATASETS
+from facerec.utils.checks import check_positive_int
 
 from .annotation_io import (
     AnnotationError,
-    LandmarkSourceMixin,
     load_landmark_rows,
     load_pairs_file,
 )
-from .pipeline import build_pipeline
+from .base_dataset import BaseFaceDataset
 
 
 @DATASETS.register_module()
-class LFWPairs(LandmarkSourceMixin, BaseDataset):
+class LFWPairs(BaseFaceDataset):
     """The LFW verification benchmark: images of ``pairs.txt`` and its folds.
 
     Each unique image of the pairs file is one item of the dataset (so it is
@@ -46,17 +44,12 @@ class LFWPairs(LandmarkSourceMixin, BaseDataset):
         pairs_per_fold: Optional[int] = None,
         **kwargs,
     ):
-        if pairs_per_fold is not None and pairs_per_fold <= 0:
-            raise ValueError(f'pairs_per_fold must be positive, got {pairs_per_fold}')
+        if pairs_per_fold is not None:
+            check_positive_int('pairs_per_fold', pairs_per_fold)
         self.pairs_per_fold = pairs_per_fold
-        if landmark_file and data_root and not osp.isabs(landmark_file):
-            landmark_file = osp.join(data_root, landmark_file)
-        self.landmark_file = landmark_file
+        self.landmark_file = self._under_root(data_root, landmark_file)
         self.img_suffix = img_suffix
-        if isinstance(data_prefix, str):
-            data_prefix = dict(img_path=data_prefix)
         kwargs.setdefault('test_mode', True)
-        kwargs['pipeline'] = build_pipeline(kwargs.get('pipeline', []))
         super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
     def image_key(self, name: str, number: int) -> str:
@@ -77,7 +70,7 @@ class LFWPairs(LandmarkSourceMixin, BaseDataset):
         pairs, num_folds = load_pairs_file(self.ann_file)
         if self.pairs_per_fold is not None:
             pairs = self._subset(pairs)
-        img_root = self.data_prefix.get('img_path', '') or self.data_root
+        img_root = self.img_root
         if not osp.isdir(img_root):
             raise FileNotFoundError(f'LFW image folder not found: {img_root}')
         landmarks = load_landmark_rows(self.landmark_file) if self.landmark_file else None

@@ -14,11 +14,11 @@ import pickle
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from facerec.registry import DATASETS
+from facerec.utils.checks import check_positive_int
 
-from .pipeline import build_pipeline
+from .base_dataset import BaseFaceDataset
 
 __all__ = [
     'UnsafePickleError',
@@ -179,7 +179,7 @@ def contiguous_folds(num_pairs: int, num_folds: int) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class VerificationBin(BaseDataset):
+class VerificationBin(BaseFaceDataset):
     """An insightface verification ``.bin`` file as a dataset for :class:`LFWMetric`.
 
     Each image of the file is one item, ``dict(img_bytes=..., img_id=i,
@@ -206,11 +206,9 @@ class VerificationBin(BaseDataset):
     def __init__(
         self, data_root: str = '', ann_file: str = 'lfw.bin', num_folds: int = 10, **kwargs
     ):
-        if num_folds < 1:
-            raise ValueError(f'num_folds must be positive, got {num_folds}')
+        check_positive_int('num_folds', num_folds)
         self.num_folds = num_folds
         kwargs.setdefault('test_mode', True)
-        kwargs['pipeline'] = build_pipeline(kwargs.get('pipeline', []))
         super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
 
     def load_data_list(self) -> List[dict]:

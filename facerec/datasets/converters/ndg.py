@@ -8,6 +8,8 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from facerec.utils.checks import check_positive_int, check_positive_number
+
 from ..annotation_io import load_landmark_file
 from ..transforms.alignment import transform_points
 from ..transforms.landmark_transforms import crop_box, landmark_box
@@ -95,10 +97,9 @@ def convert_landmarks_to_ndg(
     """
     if crop and not out_dir:
         raise ValueError('out_dir is required when writing crops (or pass crop=False)')
-    if not expand > 0:
-        raise ValueError(f'expand must be positive, got {expand}')
-    if crop_size is not None and crop_size <= 0:
-        raise ValueError(f'crop_size must be positive, got {crop_size}')
+    check_positive_number('expand', expand)
+    if crop_size is not None:
+        check_positive_int('crop_size', crop_size)
     if not osp.isdir(img_root):
         raise FileNotFoundError(f'Image folder not found: {img_root}')
     entries = []

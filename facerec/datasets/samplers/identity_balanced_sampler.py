@@ -9,6 +9,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from facerec.registry import DATA_SAMPLERS
+from facerec.utils.checks import check_positive_int
 
 
 def identity_labels(dataset: Sized) -> np.ndarray:
@@ -90,10 +91,7 @@ class IdentityBalancedSampler(Sampler):
             )
         if num_samples is None:
             num_samples = len(self.labels)
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
-            raise ValueError(f'num_samples must be a positive int, got {num_samples!r}')
-        if num_samples <= 0:
-            raise ValueError(f'num_samples must be a positive int, got {num_samples!r}')
+        num_samples = check_positive_int('num_samples', num_samples)
         if seed is None:
             seed = sync_random_seed()
         self.seed = int(seed)
