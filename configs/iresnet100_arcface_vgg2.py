@@ -3,7 +3,7 @@
 # recipe's 0.4 (0.1 is the SGD default of insightface's ArcFace training of
 # IResNets); the rest is the VGGFace2 recipe.
 _base_ = [
-    '_base_/models/mobilefacenet_se_am_softmax.py',
+    '_base_/models/iresnet.py',
     '_base_/datasets/vggface2.py',
     '_base_/datasets/lfw.py',
     '_base_/schedules/sgd_step.py',
@@ -11,15 +11,7 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(_delete_=True, type='IResNet', depth=100, embedding_size=512),
-    head=dict(
-        _delete_=True,
-        type='ArcFaceHead',
-        num_classes=8631,
-        in_channels=512,
-        s=64.0,
-        m=0.5,
-        loss=dict(type='CrossEntropyLoss'),
-    ),
+    backbone=dict(depth=100),
+    head=dict(type='ArcFaceHead', num_classes=8631, s=64.0, m=0.5),
 )
 optim_wrapper = dict(optimizer=dict(lr=0.1))

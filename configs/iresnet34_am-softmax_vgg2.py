@@ -1,4 +1,10 @@
 # IR-34 in the VGGFace2 AM-softmax recipe.
-_base_ = ['iresnet50_am-softmax_vgg2.py']
+_base_ = [
+    '_base_/models/iresnet.py',
+    '_base_/datasets/vggface2.py',
+    '_base_/datasets/lfw.py',
+    '_base_/schedules/sgd_step.py',
+    '_base_/default_runtime.py',
+]
 
-model = dict(backbone=dict(depth=34))
+model = dict(backbone=dict(depth=34), head=dict(num_classes=8631))

@@ -1,15 +1,11 @@
-# The reference MobileFaceNet-SE recipe on VGGFace2 with an ArcFace head
-# (additive angular margin, s=64, m=0.5) instead of AM-softmax.
-_base_ = ['mobilefacenet_vgg2.py']
+# The reference MobileFaceNet-SE recipe on VGGFace2 (mobilefacenet_vgg2.py) with an ArcFace
+# head (additive angular margin, s=64, m=0.5) instead of AM-softmax.
+_base_ = [
+    '_base_/models/mobilefacenet.py',
+    '_base_/datasets/vggface2.py',
+    '_base_/datasets/lfw.py',
+    '_base_/schedules/sgd_step.py',
+    '_base_/default_runtime.py',
+]
 
-model = dict(
-    head=dict(
-        _delete_=True,
-        type='ArcFaceHead',
-        num_classes=8631,
-        in_channels=256,
-        s=64.0,
-        m=0.5,
-        loss=dict(type='CrossEntropyLoss'),
-    )
-)
+model = dict(head=dict(type='ArcFaceHead', num_classes=8631, s=64.0, m=0.5))

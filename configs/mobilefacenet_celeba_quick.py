@@ -4,7 +4,7 @@
 # stored at half size (eyes ~19 px apart), so faces are aligned to a 64x64
 # template (eyes ~20 px apart): no upsampling, and 3x less compute than 112x112.
 _base_ = [
-    '_base_/models/mobilefacenet_se_am_softmax.py',
+    '_base_/models/mobilefacenet.py',
     '_base_/datasets/celeba_aligned.py',
     '_base_/datasets/lfw.py',
     '_base_/schedules/sgd_step.py',

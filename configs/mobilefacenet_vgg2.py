@@ -2,7 +2,7 @@
 # (s=30, m=0.35), SGD lr 0.4, batch 256, trained on VGGFace2 (8631 training
 # identities) and evaluated on LFW.
 _base_ = [
-    '_base_/models/mobilefacenet_se_am_softmax.py',
+    '_base_/models/mobilefacenet.py',
     '_base_/datasets/vggface2.py',
     '_base_/datasets/lfw.py',
     '_base_/schedules/sgd_step.py',

@@ -1,7 +1,7 @@
 # ShuffleNetV2 1x with a GDC head and a 256-d embedding in the VGGFace2
-# AM-softmax recipe; only the backbone changes.
+# AM-softmax recipe.
 _base_ = [
-    '_base_/models/mobilefacenet_se_am_softmax.py',
+    '_base_/models/face_recognizer.py',
     '_base_/datasets/vggface2.py',
     '_base_/datasets/lfw.py',
     '_base_/schedules/sgd_step.py',
@@ -9,6 +9,6 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(_delete_=True, type='ShuffleNetV2', widen_factor=1.0, embedding_size=256),
+    backbone=dict(type='ShuffleNetV2', widen_factor=1.0, embedding_size=256),
     head=dict(num_classes=8631, in_channels=256),
 )
