@@ -14,6 +14,11 @@ from facerec.utils import (
     register_all_modules,
     set_test_metric,
 )
+from facerec.utils.threads import (
+    add_cpu_threads_arg,
+    apply_cpu_threads_arg,
+    prefer_passive_openmp,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,17 +37,19 @@ def parse_args() -> argparse.Namespace:
         help='run the PyTorch checkpoint, or an exported OpenVINO .xml / ONNX .onnx model',
     )
     parser.add_argument('--device', default='CPU', help='device of the exported-model backend')
-    args = add_config_args(parser).parse_args()
+    args = add_cpu_threads_arg(add_config_args(parser)).parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
 def main() -> None:
+    prefer_passive_openmp(reexec=True)
     args = parse_args()
     register_all_modules()
     cfg = load_config(
         args.config, args.cfg_options, args.work_dir, args.launcher, args.cfg_new_keys
     )
+    apply_cpu_threads_arg(cfg, args.cpu_threads)
     if args.backend == 'pytorch':
         cfg.load_from = args.checkpoint
         cfg.resume = False

@@ -11,6 +11,11 @@ from facerec.utils import (
     load_config,
     register_all_modules,
 )
+from facerec.utils.threads import (
+    add_cpu_threads_arg,
+    apply_cpu_threads_arg,
+    prefer_passive_openmp,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,17 +36,19 @@ def parse_args() -> argparse.Namespace:
         'a checkpoint you trust that weights-only loading refuses',
     )
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
-    args = add_config_args(parser).parse_args()
+    args = add_cpu_threads_arg(add_config_args(parser)).parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
 def main() -> None:
+    prefer_passive_openmp(reexec=True)
     args = parse_args()
     register_all_modules()
     cfg = load_config(
         args.config, args.cfg_options, args.work_dir, args.launcher, args.cfg_new_keys
     )
+    apply_cpu_threads_arg(cfg, args.cpu_threads)
     if args.amp:
         enable_amp(cfg)
     if args.resume == 'auto':

@@ -11,6 +11,8 @@ import time
 from functools import partial
 from typing import Callable, Collection, Iterator, List, Optional
 
+from .threads import limit_worker_threads, worker_threads_limited
+
 #: Seconds a process stopped by a signal has to unwind before it is ended outright.
 STOP_GRACE_S = 5.0
 _PR_SET_PDEATHSIG = 1
@@ -143,8 +145,12 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _init_worker(worker_id: int, parent_pid: int, init_fn: Optional[Callable]) -> None:
+def _init_worker(
+    worker_id: int, parent_pid: int, init_fn: Optional[Callable], limit_threads: bool = False
+) -> None:
     die_with_parent(parent_pid)
+    if limit_threads:
+        limit_worker_threads(worker_id)
     if init_fn is not None:
         init_fn(worker_id)
 
@@ -154,8 +160,16 @@ def workers_die_with_parent(init_fn: Optional[Callable] = None) -> Callable[[int
 
     A worker whose main process is killed (SIGKILL, OOM killer) otherwise
     notices it only when idle, and one blocked sending a batch through the
-    full pipe its siblings keep open stays for ever.
+    full pipe its siblings keep open stays for ever. Unless
+    ``env_cfg.cpu_threads=0`` asked for the libraries' defaults
+    (:func:`facerec.utils.threads.worker_threads_limited`), each worker also
+    gets one torch and one OpenCV thread.
     """
     if isinstance(init_fn, partial) and init_fn.func is _init_worker:
         return init_fn
-    return partial(_init_worker, parent_pid=os.getpid(), init_fn=init_fn)
+    return partial(
+        _init_worker,
+        parent_pid=os.getpid(),
+        init_fn=init_fn,
+        limit_threads=worker_threads_limited(),
+    )

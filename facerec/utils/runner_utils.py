@@ -4,6 +4,8 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from .threads import set_cpu_threads
+
 #: ``--metric`` names and the evaluator configs they select.
 METRIC_ALIASES = {
     'lfw': dict(type='LFWMetric'),
@@ -14,10 +16,15 @@ METRIC_ALIASES = {
 
 
 def build_runner(cfg: Config):
-    """Build the runner the config names (``runner_type``), :class:`FaceRunner` by default."""
+    """Build the runner the config names (``runner_type``), :class:`FaceRunner` by default.
+
+    torch gets the intra-op threads ``env_cfg.cpu_threads`` asks for first
+    (see :func:`facerec.utils.threads.set_cpu_threads`).
+    """
     from facerec.engine.runners import FaceRunner
     from facerec.registry import RUNNERS
 
+    set_cpu_threads((cfg.get('env_cfg') or {}).get('cpu_threads'))
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return FaceRunner.from_cfg(cfg)
