@@ -2,5 +2,12 @@ from .compression_hook import CompressionHook
 from .non_finite_guard_hook import NonFiniteGuardHook
 from .num_classes_check_hook import NumClassesCheckHook
 from .progress_bar_hook import ProgressBarHook
+from .sharded_checkpoint_hook import ShardedCheckpointHook
 
-__all__ = ['CompressionHook', 'NonFiniteGuardHook', 'NumClassesCheckHook', 'ProgressBarHook']
+__all__ = [
+    'CompressionHook',
+    'NonFiniteGuardHook',
+    'NumClassesCheckHook',
+    'ProgressBarHook',
+    'ShardedCheckpointHook',
+]

@@ -14,6 +14,7 @@ from .margins import (
     SphereFaceMargin,
     build_margin,
 )
+from .partial_fc_head import PartialFCHead
 from .sphereface_head import SphereFaceHead
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     'SphereFaceHead',
     'CurricularFaceHead',
     'LinearHead',
+    'PartialFCHead',
     'Margin',
     'CosFaceMargin',
     'ArcFaceMargin',
