@@ -6,17 +6,12 @@ _base_ = ['landnet_lfw_celeba.py', '_base_/compression/int8.py']
 model = dict(
     _delete_=True,
     type='QuantizationAwareTraining',
-    architecture={{_base_.model}},
-    quantization={{_base_.quantization}},
+    architecture=_base_.model,
+    quantization=_base_.quantization,
 )
 load_from = 'work_dirs/landnet_lfw_celeba/epoch_8.pth'
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=2, eta_min=1e-6)]
 train_cfg = dict(max_epochs=2, val_interval=2)
-custom_hooks = [
-    dict(type='NumClassesCheckHook'),
-    dict(type='NonFiniteGuardHook'),
-    dict(type='ProgressBarHook'),
-    dict(type='CompressionHook'),
-]
+custom_hooks = [*_base_.custom_hooks, dict(type='CompressionHook')]

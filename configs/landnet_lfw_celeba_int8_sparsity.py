@@ -4,4 +4,4 @@
 # checkpoint (set load_from).
 _base_ = ['landnet_lfw_celeba_sparsity.py', '_base_/compression/int8.py']
 
-model = dict(type='QuantizationAwareTraining', quantization={{_base_.quantization}})
+model = dict(type='QuantizationAwareTraining', quantization=_base_.quantization)

@@ -6,7 +6,7 @@ _base_ = ['landnet_lfw_celeba.py']
 model = dict(
     _delete_=True,
     type='MagnitudeSparsity',
-    architecture={{_base_.model}},
+    architecture=_base_.model,
     sparsity=dict(
         init=0.01,
         target=0.52,
@@ -22,9 +22,4 @@ load_from = 'work_dirs/landnet_lfw_celeba/epoch_8.pth'
 optim_wrapper = dict(optimizer=dict(lr=3e-4))
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=4, eta_min=1e-6)]
 train_cfg = dict(max_epochs=4, val_interval=4)
-custom_hooks = [
-    dict(type='NumClassesCheckHook'),
-    dict(type='NonFiniteGuardHook'),
-    dict(type='ProgressBarHook'),
-    dict(type='CompressionHook'),
-]
+custom_hooks = [*_base_.custom_hooks, dict(type='CompressionHook')]

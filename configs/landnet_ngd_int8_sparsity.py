@@ -3,4 +3,4 @@
 # ranges are fine-tuned together from the fp32 checkpoint.
 _base_ = ['landnet_ngd_sparsity.py', '_base_/compression/int8.py']
 
-model = dict(type='QuantizationAwareTraining', quantization={{_base_.quantization}})
+model = dict(type='QuantizationAwareTraining', quantization=_base_.quantization)

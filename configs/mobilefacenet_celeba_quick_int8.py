@@ -9,8 +9,8 @@ _base_ = ['mobilefacenet_celeba_quick.py', '_base_/compression/int8.py']
 model = dict(
     _delete_=True,
     type='QuantizationAwareTraining',
-    architecture={{_base_.model}},
-    quantization={{_base_.quantization}},
+    architecture=_base_.model,
+    quantization=_base_.quantization,
     norm_eval=True,
 )
 load_from = 'work_dirs/quick/epoch_6.pth'
@@ -27,9 +27,4 @@ param_scheduler = [
     )
 ]
 train_cfg = dict(max_epochs=1, val_interval=1)
-custom_hooks = [
-    dict(type='NumClassesCheckHook'),
-    dict(type='NonFiniteGuardHook'),
-    dict(type='ProgressBarHook'),
-    dict(type='CompressionHook'),
-]
+custom_hooks = [*_base_.custom_hooks, dict(type='CompressionHook')]

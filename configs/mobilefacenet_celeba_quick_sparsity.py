@@ -8,7 +8,7 @@ _base_ = ['mobilefacenet_celeba_quick.py']
 model = dict(
     _delete_=True,
     type='MagnitudeSparsity',
-    architecture={{_base_.model}},
+    architecture=_base_.model,
     sparsity=dict(
         init=0.01,
         target=0.52,
@@ -25,9 +25,4 @@ load_from = 'work_dirs/quick/epoch_6.pth'
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=2, eta_min=1e-4)]
 train_cfg = dict(max_epochs=2, val_interval=2)
-custom_hooks = [
-    dict(type='NumClassesCheckHook'),
-    dict(type='NonFiniteGuardHook'),
-    dict(type='ProgressBarHook'),
-    dict(type='CompressionHook'),
-]
+custom_hooks = [*_base_.custom_hooks, dict(type='CompressionHook')]

@@ -25,7 +25,7 @@ teacher_config = 'configs/pretrained/face-reidentification-retail-0095.py'
 model = dict(
     _delete_=True,
     type='EmbeddingDistiller',
-    student={{_base_.model}},
+    student=_base_.model,
     teacher=dict(model=teacher_ir, config=teacher_config),
     distill_losses=[
         dict(type='CosineEmbeddingDistillLoss', loss_weight=10.0),
@@ -37,7 +37,7 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='TeacherView', output_size=128, template='openvino', border_mode='replicate'),
-    dict(type='AlignFace', output_size={{_base_.input_size}}, border_mode='replicate'),
+    dict(type='AlignFace', output_size=_base_.input_size, border_mode='replicate'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackTeacherInputs'),
 ]
