@@ -24,7 +24,8 @@ class BaseFaceBackbone(BaseModule):
         input_size (int or tuple[int, int]): Input size, square or (height, width),
             every side divisible by 16 (see
             :func:`~facerec.models.backbones.utils.check_input_size`).
-        init_cfg (dict or list[dict], optional): Initialisation config. Defaults to None.
+        init_cfg (dict or list[dict], optional): Initialisation config, for example
+            ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
 
     Attributes:
         input_size (tuple[int, int]): The (height, width) of the input images.
@@ -75,15 +76,7 @@ class BaseFaceBackbone(BaseModule):
 
     @abstractmethod
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Map a batch of images, already checked by :meth:`check_input`, to embeddings.
-
-        Args:
-            x (Tensor): Images of shape (N, 3, H, W) with (H, W) equal to
-                ``input_size``.
-
-        Returns:
-            Tensor: Embeddings of shape (N, embedding_size).
-        """
+        """:meth:`forward` without the input check (done by :meth:`check_input`)."""
 
     def init_weights(self) -> None:
         """Initialise the weights.

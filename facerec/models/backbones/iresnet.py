@@ -96,13 +96,11 @@ class IResNet(BaseFaceBackbone):
             autocast (float16 on CUDA, bfloat16 on CPU); their output is cast
             back to float32 before the linear layer and BN1d, which run outside
             that autocast region. Defaults to False.
-        input_size (int or tuple[int, int]): Input size, square or
-            (height, width), every side divisible by 16. Defaults to 112.
+        input_size (int or tuple[int, int]): See :class:`BaseFaceBackbone`. Defaults to 112.
         se_ratio (int): Reduction ratio of the SE layers. Defaults to 16.
         zero_init_residual (bool): Start the last BN of every residual branch
             at zero in the default initialisation. Defaults to False.
-        init_cfg (dict or list[dict], optional): Initialisation config, for
-            example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
+        init_cfg (dict or list[dict], optional): See :class:`BaseFaceBackbone`.
     """
 
     def __init__(

@@ -153,8 +153,7 @@ class MobileFaceNet(BaseFaceBackbone):
             ``'ReLU6'``; None uses ``act``. The first stem convolution always
             uses ``act``. foamliu/MobileFaceNet has ``act='ReLU6'`` and
             ``stem_act='ReLU'``. Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialisation config, for
-            example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
+        init_cfg (dict or list[dict], optional): See :class:`BaseFaceBackbone`.
     """
 
     def __init__(

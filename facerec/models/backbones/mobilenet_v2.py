@@ -92,12 +92,10 @@ class MobileNetV2Face(BaseFaceBackbone):
             to multiples of 8); the 1280 channels of the last convolution are
             multiplied only when it is above 1. Defaults to 1.0.
         embedding_size (int): Size of the output embedding. Defaults to 256.
-        input_size (int or tuple[int, int]): Input size, square or
-            (height, width), every side divisible by 16. Defaults to 112.
+        input_size (int or tuple[int, int]): See :class:`BaseFaceBackbone`. Defaults to 112.
         last_channels (int): Channels of the last 1x1 convolution.
             Defaults to 1280.
-        init_cfg (dict or list[dict], optional): Initialisation config, for
-            example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
+        init_cfg (dict or list[dict], optional): See :class:`BaseFaceBackbone`.
     """
 
     def __init__(

@@ -135,15 +135,13 @@ class ResNet(BaseFaceBackbone):
         stem (str): ``'conv3x3'`` or ``'conv7x7'``, see above.
             Defaults to ``'conv3x3'``.
         act (str): Activation, ``'PReLU'`` or ``'ReLU'``. Defaults to ``'PReLU'``.
-        input_size (int or tuple[int, int]): Input size, square or
-            (height, width), every side divisible by 16. Defaults to 112.
+        input_size (int or tuple[int, int]): See :class:`BaseFaceBackbone`. Defaults to 112.
         reduce_channels (int, optional): Channels of the 1x1 reduction before
             the output layer, or None for no reduction. Defaults to 512.
         se_ratio (int): Reduction ratio of the SE layers. Defaults to 16.
         zero_init_residual (bool): Start the last BN of every residual branch
             at zero in the default initialisation. Defaults to False.
-        init_cfg (dict or list[dict], optional): Initialisation config, for
-            example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
+        init_cfg (dict or list[dict], optional): See :class:`BaseFaceBackbone`.
     """
 
     def __init__(

@@ -112,10 +112,8 @@ class RMNet(BaseFaceBackbone):
         dropout (float): Dropout probability on the residual branches.
             Defaults to 0.0.
         pooling (str): ``'gdc'`` or ``'max'``. Defaults to ``'gdc'``.
-        input_size (int or tuple[int, int]): Input size, square or
-            (height, width), every side divisible by 16. Defaults to 112.
-        init_cfg (dict or list[dict], optional): Initialisation config, for
-            example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
+        input_size (int or tuple[int, int]): See :class:`BaseFaceBackbone`. Defaults to 112.
+        init_cfg (dict or list[dict], optional): See :class:`BaseFaceBackbone`.
     """
 
     def __init__(

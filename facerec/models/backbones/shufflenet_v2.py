@@ -114,10 +114,8 @@ class ShuffleNetV2(BaseFaceBackbone):
         embedding_size (int): Size of the output embedding. Defaults to 256.
         act (str): Activation, ``'PReLU'`` (as in ShuffleFaceNet) or
             ``'ReLU'`` (as in ShuffleNetV2). Defaults to ``'PReLU'``.
-        input_size (int or tuple[int, int]): Input size, square or
-            (height, width), every side divisible by 16. Defaults to 112.
-        init_cfg (dict or list[dict], optional): Initialisation config, for
-            example ``dict(type='Pretrained', checkpoint=...)``. Defaults to None.
+        input_size (int or tuple[int, int]): See :class:`BaseFaceBackbone`. Defaults to 112.
+        init_cfg (dict or list[dict], optional): See :class:`BaseFaceBackbone`.
     """
 
     def __init__(
