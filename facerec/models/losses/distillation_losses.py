@@ -13,14 +13,13 @@ structure of the batch, so the sizes may differ.
 """
 
 import math
-import numbers
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from facerec.registry import MODELS
-from facerec.utils.checks import check_number
+from facerec.utils.checks import check_choice, check_number
 
 __all__ = [
     'EmbeddingDistillLoss',
@@ -138,14 +137,8 @@ class RelationalDistillLoss(EmbeddingDistillLoss):
 
     def __init__(self, criterion: str = 'mse', beta: float = 1.0, loss_weight: float = 1.0):
         super().__init__(loss_weight=loss_weight)
-        if criterion not in ('mse', 'smooth_l1'):
-            raise ValueError(f"criterion must be 'mse' or 'smooth_l1', got {criterion!r}")
-        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta > 0:
-            raise ValueError(f'beta must be a number > 0, got {beta!r}')
-        if math.isinf(beta):
-            raise ValueError('beta must be finite')
-        self.criterion = criterion
-        self.beta = float(beta)
+        self.criterion = check_choice('criterion', criterion, ('mse', 'smooth_l1'))
+        self.beta = check_number('beta', beta, 0, math.inf, low_open=True, high_open=True)
 
     @staticmethod
     def similarity(feats: torch.Tensor) -> torch.Tensor:
