@@ -7,13 +7,16 @@
 #   python tools/model_converters/openvino_to_facerec.py THIS_CONFIG MODEL.xml OUT.pth
 # with MODEL.xml the FP32 IR in ../shared/models/omz/landmarks-regression-retail-0009/
 # and OUT.pth = work_dirs/pretrained/landmarks-regression-retail-0009.pth
-_base_ = ['../_base_/datasets/celeba_landmarks_330.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/landnet.py',
+    '../_base_/datasets/celeba_landmarks_330.py',
+    '../_base_/default_runtime.py',
+]
 
 model = dict(
-    type='LandmarkRegressor',
-    data_preprocessor=dict(type='FaceDataPreprocessor', mean=None, std=None, bgr_to_rgb=False),
-    backbone=dict(type='LandNet', arch='reference', num_points=5, input_size=48),
-    loss=dict(type='WingLoss', w=10.0, epsilon=2.0, scale=48.0),
+    # BGR 0-255 in: the scaling is the model's input batch norm.
+    data_preprocessor=dict(mean=None, std=None, bgr_to_rgb=False),
+    backbone=dict(arch='reference'),
 )
 
 val_cfg = dict(type='ValLoop')
