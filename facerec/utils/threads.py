@@ -13,9 +13,9 @@ Three things make a PyTorch job on a shared CPU much slower than its fair share:
   threads; :func:`limit_worker_threads` gives each one thread of both.
 
 ``env_cfg.cpu_threads`` (``tools/train.py`` / ``tools/test.py --cpu-threads``)
-chooses the trainer's intra-op threads: unset or ``None`` for
-:func:`available_cpus`, a positive number for that many, ``0`` to leave
-torch, OpenMP and OpenCV at their own defaults (the workers included).
+chooses the trainer's intra-op threads: unset or ``None`` for ``$OMP_NUM_THREADS``
+where it is set, else :func:`available_cpus`; a positive number for that many; ``0``
+to leave torch, OpenMP and OpenCV at their own defaults (the workers included).
 """
 
 import argparse
@@ -68,11 +68,15 @@ def prefer_passive_openmp(reexec: bool = False) -> bool:
 def resolve_cpu_threads(cpu_threads: Optional[int] = None) -> int:
     """The intra-op thread count ``env_cfg.cpu_threads`` asks for (0: library defaults).
 
+    ``None`` means ``$OMP_NUM_THREADS`` where it is set (a choice the user made),
+    else :func:`available_cpus`.
+
     Raises:
         ValueError: ``cpu_threads`` is not ``None`` or a non-negative integer.
     """
     if cpu_threads is None:
-        return available_cpus()
+        env = os.environ.get('OMP_NUM_THREADS', '').strip()
+        return int(env) if env.isdigit() and int(env) > 0 else available_cpus()
     if isinstance(cpu_threads, bool) or not isinstance(cpu_threads, int) or cpu_threads < 0:
         raise ValueError(
             f'env_cfg.cpu_threads must be None (the CPUs this process may use), a positive '

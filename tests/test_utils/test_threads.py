@@ -37,7 +37,12 @@ def test_available_cpus_follows_the_affinity_mask():
     assert available_cpus() == len(os.sched_getaffinity(0))
 
 
-def test_resolve_cpu_threads():
+def test_resolve_cpu_threads(monkeypatch):
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    assert resolve_cpu_threads(None) == len(os.sched_getaffinity(0))
+    monkeypatch.setenv('OMP_NUM_THREADS', '3')
+    assert resolve_cpu_threads(None) == 3  # the user's choice
+    monkeypatch.setenv('OMP_NUM_THREADS', 'x')
     assert resolve_cpu_threads(None) == len(os.sched_getaffinity(0))
     assert resolve_cpu_threads(3) == 3
     assert resolve_cpu_threads(0) == 0
@@ -46,7 +51,8 @@ def test_resolve_cpu_threads():
             resolve_cpu_threads(bad)
 
 
-def test_set_cpu_threads(restore_threads):
+def test_set_cpu_threads(restore_threads, monkeypatch):
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     assert set_cpu_threads(1) == 1 and torch.get_num_threads() == 1
     assert threads.worker_threads_limited()
     assert set_cpu_threads(None) == len(os.sched_getaffinity(0))
