@@ -58,7 +58,9 @@ def main() -> None:
 
         use_exported_model(cfg, args.checkpoint, args.backend, args.device)
     set_test_metric(cfg, args.metric, args.out)
-    build_runner(cfg).test()
+    runner = build_runner(cfg)
+    runner.register_hook(dict(type='ThroughputHook'))  # logs images/s at the end
+    runner.test()
 
 
 if __name__ == '__main__':

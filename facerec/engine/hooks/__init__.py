@@ -3,6 +3,7 @@ from .non_finite_guard_hook import NonFiniteGuardHook
 from .num_classes_check_hook import NumClassesCheckHook
 from .progress_bar_hook import ProgressBarHook
 from .sharded_checkpoint_hook import ShardedCheckpointHook
+from .throughput_hook import ThroughputHook
 
 __all__ = [
     'CompressionHook',
@@ -10,4 +11,5 @@ __all__ = [
     'NumClassesCheckHook',
     'ProgressBarHook',
     'ShardedCheckpointHook',
+    'ThroughputHook',
 ]
