@@ -18,7 +18,7 @@ def registered_under(package: str):
 
 
 BACKBONES = registered_under('facerec.models.backbones')
-HEADS = registered_under('facerec.models.heads')
+HEADS = [n for n in registered_under('facerec.models.heads') if not n.endswith('Margin')]
 LANDMARK_BACKBONES = [
     name
     for name in registered_under('facerec.models.landmarks')

@@ -9,11 +9,12 @@ support-vector mining) works on a shard as on the full matrix.
 """
 
 import math
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 import torch.nn as nn
 
+from facerec.registry import MODELS
 from facerec.utils.checks import check_int, check_number, check_probability
 
 
@@ -96,6 +97,7 @@ class Margin(nn.Module):
         return logits.scatter(1, index, torch.where(own, target.view(-1, 1), kept))
 
 
+@MODELS.register_module()
 class CosFaceMargin(Margin):
     """Additive cosine margin (AM-softmax / CosFace): the target logit is ``cos - m``.
 
@@ -111,6 +113,7 @@ class CosFaceMargin(Margin):
         return cos_y - self.m
 
 
+@MODELS.register_module()
 class ArcFaceMargin(Margin):
     """Additive angular margin (ArcFace): the target logit is ``cos(theta + m)``.
 
@@ -138,6 +141,7 @@ class ArcFaceMargin(Margin):
         return torch.where(target > math.cos(math.pi - self.m), phi, fallback)
 
 
+@MODELS.register_module()
 class CombinedMargin(Margin):
     """Combined margin (insightface): the target logit is ``cos(m1 * theta + m2) - m3``.
 
@@ -164,6 +168,7 @@ class CombinedMargin(Margin):
         return torch.where(angle <= math.pi, angle.cos(), beyond) - self.m3
 
 
+@MODELS.register_module()
 class CurricularFaceMargin(ArcFaceMargin):
     """ArcFace target with curriculum-weighted hard negatives (CurricularFace).
 
@@ -211,6 +216,7 @@ def chebyshev_cos(cos: torch.Tensor, m: int) -> torch.Tensor:
     return cur
 
 
+@MODELS.register_module()
 class SphereFaceMargin(Margin):
     """Annealed multiplicative angular margin (SphereFace / A-softmax).
 
@@ -266,20 +272,11 @@ class SphereFaceMargin(Margin):
         self.iteration += 1
 
 
-MARGINS: Dict[str, type] = {
-    'CosFace': CosFaceMargin,
-    'ArcFace': ArcFaceMargin,
-    'Combined': CombinedMargin,
-    'CurricularFace': CurricularFaceMargin,
-    'SphereFace': SphereFaceMargin,
-}
-
-
 def build_margin(cfg: dict) -> Margin:
-    """Build a margin from ``dict(type=<name>, **args)``, names as in :data:`MARGINS`.
+    """Build a margin from ``dict(type=<name>, **args)`` (a registered :class:`Margin`).
 
     Args:
-        cfg (dict): The margin config, e.g. ``dict(type='ArcFace', m=0.5)``.
+        cfg (dict or Margin): The margin config, e.g. ``dict(type='ArcFaceMargin', m=0.5)``.
 
     Returns:
         Margin: The margin module.
@@ -288,11 +285,11 @@ def build_margin(cfg: dict) -> Margin:
         return cfg
     if not isinstance(cfg, dict) or 'type' not in cfg:
         raise TypeError(f'margin must be a dict with a `type` key, got {cfg!r}')
-    args = dict(cfg)
-    name = args.pop('type')
-    if name not in MARGINS:
-        raise ValueError(f'margin type must be one of {sorted(MARGINS)}, got {name!r}')
-    return MARGINS[name](**args)
+    cls = MODELS.get(cfg['type']) if isinstance(cfg['type'], str) else cfg['type']
+    if not (isinstance(cls, type) and issubclass(cls, Margin)):
+        known = sorted(k for k, v in MODELS.module_dict.items() if issubclass(v, Margin))
+        raise ValueError(f"margin type must be one of {known}, got {cfg['type']!r}")
+    return MODELS.build(cfg)
 
 
 def flatten_margin_state(module: nn.Module) -> None:

@@ -62,9 +62,9 @@ class PartialFCHead(BaseModule):
     Args:
         num_classes (int): Number of identities (over all ranks), at least the world size.
         in_channels (int): Size of the input embeddings.
-        margin (dict): The margin, ``dict(type=<name>, **args)`` with a name of
-            :data:`~facerec.models.heads.margins.MARGINS`. Defaults to
-            ``dict(type='ArcFace', m=0.5)``.
+        margin (dict): The margin, ``dict(type=<name>, **args)`` with a registered margin
+            (:mod:`~facerec.models.heads.margins`). Defaults to
+            ``dict(type='ArcFaceMargin', m=0.5)``.
         s (float): Scale of the logits. Defaults to 64.0.
         sample_rate (float): Share of each rank's centres used per training step, in
             (0, 1]; the positives are always used. Defaults to 1.0.
@@ -99,7 +99,7 @@ class PartialFCHead(BaseModule):
                 f'({self.world_size})'
             )
         self.class_start, self.num_local = shard_range(self.num_classes, *dist_info())
-        self.margin = build_margin(margin if margin is not None else dict(type='ArcFace'))
+        self.margin = build_margin(margin if margin is not None else dict(type='ArcFaceMargin'))
         self.margin.mining_t = mining_t(mining_type, t)
         self.mining_type = mining_type
         self.weight = nn.Parameter(torch.empty(self.num_local, self.in_channels))

@@ -8,7 +8,14 @@ from .distributed import (
     shard_range,
     sharded_parameter_names,
 )
-from .sharded_checkpoint import full_sharded_state, merge_rows, shard_optimizer_state, split_rows
+from .sharded_checkpoint import (
+    full_sharded_state,
+    merge_checkpoints,
+    merge_rows,
+    shard_optimizer_state,
+    split_checkpoint,
+    split_rows,
+)
 
 __all__ = [
     'ShardedDistributedDataParallel',
@@ -21,4 +28,6 @@ __all__ = [
     'shard_optimizer_state',
     'split_rows',
     'merge_rows',
+    'split_checkpoint',
+    'merge_checkpoints',
 ]

@@ -125,3 +125,56 @@ def split_rows(tensor: torch.Tensor, world_size: int) -> list:
 def merge_rows(shards: list) -> torch.Tensor:
     """The tensor whose row shards (rank order) are ``shards``."""
     return torch.cat(list(shards))
+
+
+def split_checkpoint(checkpoint: dict, world_size: int, keys=('head.weight',)) -> list:
+    """Per-rank checkpoints holding each rank's rows of the sharded weights ``keys``.
+
+    Other entries of ``state_dict`` are copied to every shard; the optimiser state is
+    dropped (a shard is for inspection or per-rank storage, resuming reads full files).
+
+    Args:
+        checkpoint (dict): A checkpoint with full tensors under ``state_dict``.
+        world_size (int): Number of ranks.
+        keys (sequence[str]): The sharded state-dict keys. Defaults to ``('head.weight',)``.
+
+    Returns:
+        list[dict]: One checkpoint per rank, with ``meta['row_shard'] = {key: [start,
+        total]}``.
+    """
+    state = checkpoint['state_dict']
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise KeyError(f'checkpoint has no sharded key(s) {missing}')
+    shards = []
+    for rank in range(world_size):
+        shard_state, shard_meta = dict(state), {}
+        for key in keys:
+            start, count = shard_range(state[key].shape[0], rank, world_size)
+            shard_state[key] = state[key][start : start + count].clone()
+            shard_meta[key] = [start, state[key].shape[0]]
+        meta = dict(checkpoint.get('meta') or {}, row_shard=shard_meta, rank=rank)
+        shards.append({'meta': meta, 'state_dict': shard_state})
+    return shards
+
+
+def merge_checkpoints(shards: list) -> dict:
+    """One checkpoint with the full sharded weights from :func:`split_checkpoint` shards.
+
+    Args:
+        shards (list[dict]): The per-rank checkpoints, in any order.
+
+    Returns:
+        dict: A checkpoint loadable into the replicated head (or any world size).
+    """
+    ordered = sorted(shards, key=lambda s: s['meta']['rank'])
+    if [s['meta']['rank'] for s in ordered] != list(range(len(ordered))):
+        raise ValueError('shards must be ranks 0..N-1 of one split, each once')
+    row_shard = ordered[0]['meta']['row_shard']
+    state = dict(ordered[0]['state_dict'])
+    for key, (_, total) in row_shard.items():
+        state[key] = merge_rows([s['state_dict'][key] for s in ordered])
+        if state[key].shape[0] != total:
+            raise ValueError(f'{key}: merged {state[key].shape[0]} rows, expected {total}')
+    meta = {k: v for k, v in ordered[0]['meta'].items() if k not in ('row_shard', 'rank')}
+    return {'meta': meta, 'state_dict': state}

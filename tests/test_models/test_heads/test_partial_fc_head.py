@@ -71,17 +71,23 @@ def combined_reference(feats, labels, weight, s, m2, m3):
 
 # (replicated head config, PartialFCHead margin and extra args)
 CASES = [
-    (dict(type='AMSoftmaxHead', s=30.0, m=0.35), dict(margin=dict(type='CosFace', m=0.35), s=30.0)),
-    (dict(type='ArcFaceHead', s=64.0, m=0.5), dict(margin=dict(type='ArcFace', m=0.5), s=64.0)),
+    (
+        dict(type='AMSoftmaxHead', s=30.0, m=0.35),
+        dict(margin=dict(type='CosFaceMargin', m=0.35), s=30.0),
+    ),
+    (
+        dict(type='ArcFaceHead', s=64.0, m=0.5),
+        dict(margin=dict(type='ArcFaceMargin', m=0.5), s=64.0),
+    ),
     (
         dict(type='ArcFaceHead', s=32.0, m=0.3, mining_type='sv', t=1.2),
-        dict(margin=dict(type='ArcFace', m=0.3), s=32.0, mining_type='sv', t=1.2),
+        dict(margin=dict(type='ArcFaceMargin', m=0.3), s=32.0, mining_type='sv', t=1.2),
     ),
     (
         dict(type='CurricularFaceHead', s=64.0, m=0.5, momentum=0.3),
-        dict(margin=dict(type='CurricularFace', m=0.5, momentum=0.3), s=64.0),
+        dict(margin=dict(type='CurricularFaceMargin', m=0.5, momentum=0.3), s=64.0),
     ),
-    (None, dict(margin=dict(type='Combined', m1=1.0, m2=0.2, m3=0.1), s=16.0)),
+    (None, dict(margin=dict(type='CombinedMargin', m1=1.0, m2=0.2, m3=0.1), s=16.0)),
 ]
 
 
@@ -144,7 +150,9 @@ def test_loss_and_gradients_equal_the_replicated_head(world_size, tmp_path):
 def _sampling(rank, world_size):
     torch.manual_seed(1)
     num_classes, rate, lr, momentum, decay = 40, 0.25, 0.1, 0.9, 1e-3
-    head = PartialFCHead(num_classes, DIM, margin=dict(type='CosFace'), s=30.0, sample_rate=rate)
+    head = PartialFCHead(
+        num_classes, DIM, margin=dict(type='CosFaceMargin'), s=30.0, sample_rate=rate
+    )
     head = head.double()
     optimizer = torch.optim.SGD(head.parameters(), lr=lr, momentum=momentum, weight_decay=decay)
     row0, rows = head.class_start, head.num_local
@@ -190,7 +198,7 @@ class TinyRecognizer(nn.Module):
         super().__init__()
         self.backbone = nn.Linear(6, DIM).double()
         self.head = PartialFCHead(
-            NUM_CLASSES, DIM, margin=dict(type='ArcFace', m=0.3), s=16.0
+            NUM_CLASSES, DIM, margin=dict(type='ArcFaceMargin', m=0.3), s=16.0
         ).double()
 
     def forward(self, x, labels):
@@ -295,7 +303,7 @@ def test_resume_from_4_ranks_on_2_continues_the_run(tmp_path):
 def test_single_process_matches_arcface_and_checkpoints_interchange():
     torch.manual_seed(0)
     arc = ArcFaceHead(NUM_CLASSES, DIM)
-    head = PartialFCHead(NUM_CLASSES, DIM, margin=dict(type='ArcFace'))
+    head = PartialFCHead(NUM_CLASSES, DIM, margin=dict(type='ArcFaceMargin'))
     head.load_state_dict(arc.state_dict())
     feats, labels = torch.randn(5, DIM), torch.randint(0, NUM_CLASSES, (5,))
     assert torch.allclose(head(feats, labels), arc(feats, labels), atol=1e-5)
@@ -321,6 +329,34 @@ def test_sample_rate_and_margin_checks():
     with pytest.raises(ValueError, match='^sample_rate '):
         PartialFCHead(10, 4, sample_rate=0.0)
     with pytest.raises(ValueError, match='margin type'):
-        PartialFCHead(10, 4, margin=dict(type='Nope'))
+        PartialFCHead(10, 4, margin=dict(type='ArcFaceHead'))
     with pytest.raises(ValueError, match='^num_classes '):
         PartialFCHead(0, 4)
+
+
+def test_converter_splits_and_merges_a_checkpoint_exactly(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    torch.manual_seed(0)
+    state = {'backbone.w': torch.randn(4, 3), 'head.weight': torch.randn(NUM_CLASSES, DIM)}
+    torch.save({'meta': {'epoch': 2}, 'state_dict': state}, tmp_path / 'full.pth')
+    tool = str(repo / 'tools' / 'model_converters' / 'partial_fc_checkpoint.py')
+    env = {'PYTHONPATH': str(repo), 'PATH': '/usr/bin:/bin'}
+    split = [sys.executable, tool, 'split', str(tmp_path / 'full.pth'), str(tmp_path / 'shards')]
+    subprocess.run(split + ['--world-size', '3'], check=True, env=env, cwd=repo)
+    shards = sorted((tmp_path / 'shards').glob('rank_*.pth'))
+    assert len(shards) == 3
+    rows = [torch.load(p, weights_only=True)['state_dict']['head.weight'] for p in shards]
+    assert [len(r) for r in rows] == [8, 8, 7]
+    merge = [sys.executable, tool, 'merge', str(tmp_path / 'merged.pth'), *map(str, shards[::-1])]
+    subprocess.run(merge, check=True, env=env, cwd=repo)
+    merged = torch.load(tmp_path / 'merged.pth', weights_only=True)
+    assert merged['meta'] == {'epoch': 2}
+    assert merged['state_dict'].keys() == state.keys()
+    assert all(torch.equal(merged['state_dict'][k], v) for k, v in state.items())
+    # The merged checkpoint is an ordinary AM-softmax head.
+    head = MODELS.build(dict(type='AMSoftmaxHead', num_classes=NUM_CLASSES, in_channels=DIM))
+    head.load_state_dict({'weight': merged['state_dict']['head.weight']})
