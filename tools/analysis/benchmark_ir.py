@@ -37,17 +37,9 @@ class Features(nn.Module):
 
 def build(config: str, checkpoint: Optional[str]) -> nn.Module:
     """Build the config's model and load a checkpoint (weights-only) into it."""
-    from mmengine.runner import load_checkpoint
+    from facerec.utils import build_model, load_config
 
-    import facerec.engine.runners  # noqa: F401 (weights-only local checkpoint loading)
-    from facerec.registry import MODELS
-    from facerec.utils import load_config, register_all_modules
-
-    register_all_modules()
-    model = MODELS.build(load_config(config).model)
-    if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
-    return model.eval()
+    return build_model(load_config(config), checkpoint or None)
 
 
 def input_shape(model: nn.Module) -> List[int]:
