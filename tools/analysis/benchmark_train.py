@@ -1,7 +1,7 @@
 """Training throughput of a config: the Runner against a bare PyTorch loop, the data pipeline
 against the model, and the Runner beside CPU-bound processes.
 
-``python tools/analysis/benchmark_train.py CONFIG [--iters 20] [--busy 1 2] [--threads
+``python tools/analysis/benchmark_train.py CONFIG [--iters 15] [--busy 1 2] [--threads
 legacy default]``
 
 On the config's model, batch and training data, one run times
@@ -36,7 +36,7 @@ THREAD_MODES = ('default', 'legacy')
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='training config')
-    parser.add_argument('--iters', type=int, default=20, help='timed iterations per measurement')
+    parser.add_argument('--iters', type=int, default=15, help='timed iterations per measurement')
     parser.add_argument('--warmup', type=int, default=3, help='untimed iterations first')
     parser.add_argument(
         '--busy',
