@@ -15,7 +15,6 @@ from .face_demo import (
 from .face_gallery import MATCH_MODES, FaceGallery, GalleryError
 from .face_pipeline import FaceLandmarker, FaceRecognitionPipeline, FrameFaces, probe_images
 from .inference_model import (
-    ExportedFaceModel,
     InferenceModel,
     TorchModel,
     alignment_params,
@@ -25,7 +24,6 @@ from .visualization import draw_faces
 
 __all__ = [
     'BaseFaceDetector',
-    'ExportedFaceModel',
     'FaceDetections',
     'FaceGallery',
     'FaceLandmarker',

@@ -7,21 +7,45 @@ It returns ``embedding`` ``(N, D)`` (recognisers, not L2-normalised) or ``landma
 stem describes it (:mod:`facerec.deployment.metadata`).
 """
 
-from .backend_model import ExportedBackendModel, use_exported_model
+from facerec.utils.model_loading import build_model
+
+from .backend_model import BackendModel, use_exported_model
 from .dataset_images import load_dataset_images
-from .export_model import build_model, default_output_path, export_from_config, verify_exported
+from .export_model import (
+    ExportPlan,
+    default_output_path,
+    describe_export,
+    export_from_config,
+    export_model,
+    prepare_export,
+    verify_exported,
+)
 from .export_wrapper import ExportWrapper, find_input_size, task_of_output
-from .metadata import read_metadata, sidecar_path, write_metadata
+from .metadata import (
+    describe_model,
+    describe_torch_model,
+    read_metadata,
+    sidecar_path,
+    write_metadata,
+)
 from .onnx_export import compress_weights_to_fp16, export_onnx, fold_weight_quantizers
 from .openvino_export import export_openvino
 from .parity import check_parity, compare_outputs, format_parity
 from .quantization import has_fake_quantizers, quantize_int8
-from .runtime import ExportedModel, ONNXRuntimeModel, OpenVINOModel, load_exported_model
+from .runtime import (
+    ExportedModel,
+    InferenceModel,
+    ONNXRuntimeModel,
+    OpenVINOModel,
+    load_exported_model,
+)
 
 __all__ = [
+    'BackendModel',
+    'ExportPlan',
     'ExportWrapper',
-    'ExportedBackendModel',
     'ExportedModel',
+    'InferenceModel',
     'ONNXRuntimeModel',
     'OpenVINOModel',
     'build_model',
@@ -29,7 +53,11 @@ __all__ = [
     'compare_outputs',
     'compress_weights_to_fp16',
     'default_output_path',
+    'describe_export',
+    'describe_model',
+    'describe_torch_model',
     'export_from_config',
+    'export_model',
     'export_onnx',
     'export_openvino',
     'find_input_size',
@@ -38,6 +66,7 @@ __all__ = [
     'has_fake_quantizers',
     'load_dataset_images',
     'load_exported_model',
+    'prepare_export',
     'quantize_int8',
     'read_metadata',
     'sidecar_path',

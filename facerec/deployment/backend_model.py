@@ -6,8 +6,11 @@ from typing import Any, Iterator, List, Optional, Union
 import torch
 from mmengine.model import BaseModel
 
+from facerec.models.landmarks import LandmarkRegressor
+from facerec.models.recognizers import FaceRecognizer
 from facerec.registry import MODELS
 from facerec.structures import FaceDataSample
+from facerec.utils.checks import check_choice
 
 from .metadata import sidecar_path
 from .runtime import BACKEND_SUFFIXES, load_exported_model
@@ -17,8 +20,8 @@ _TASK_CLASSES = (('recognition', 'FaceRecognizer'), ('landmarks', 'LandmarkRegre
 
 
 @MODELS.register_module()
-class ExportedBackendModel(BaseModel):
-    """Run an exported model (OpenVINO ``.xml`` or ONNX ``.onnx``) inside mmengine's Runner.
+class BackendModel(BaseModel):
+    """The Runner's model that tests an exported model (:class:`~facerec.deployment.ExportedModel`).
 
     The dataloader gives uint8 BGR images; the data preprocessor here only stacks them
     and casts them to float (no channel swap, no normalisation), since the exported graph
@@ -61,8 +64,7 @@ class ExportedBackendModel(BaseModel):
         if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor)
-        if backend not in BACKEND_SUFFIXES:
-            raise ValueError(f'backend must be one of {sorted(BACKEND_SUFFIXES)}, got {backend!r}')
+        check_choice('backend', backend, tuple(BACKEND_SUFFIXES))
         suffix = BACKEND_SUFFIXES[backend]
         if osp.splitext(model_path)[1].lower() != suffix:
             raise ValueError(
@@ -88,7 +90,8 @@ class ExportedBackendModel(BaseModel):
         self.task = meta['task']
         self.flip_test = bool(flip_test) and self.task == 'recognition'
 
-    def _run(self, inputs: torch.Tensor) -> torch.Tensor:
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The exported graph's output for a batch of raw images."""
         height, width = self.exported.input_size
         if inputs.dim() != 4 or tuple(inputs.shape[1:]) != (3, height, width):
             raise ValueError(
@@ -106,32 +109,28 @@ class ExportedBackendModel(BaseModel):
         mode: str = 'predict',
     ) -> Union[torch.Tensor, List[FaceDataSample]]:
         if mode == 'tensor':
-            return self._run(inputs)
+            return self.extract_feat(inputs)
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         raise RuntimeError(
             f'An exported model only runs in "predict" or "tensor" mode, not {mode!r}'
         )
 
-    @torch.no_grad()
     def predict(
         self, inputs: torch.Tensor, data_samples: Optional[List[FaceDataSample]] = None
     ) -> List[FaceDataSample]:
-        """Fill ``pred_feature`` or ``pred_landmarks`` of the data samples."""
-        outputs = self._run(inputs)
-        if self.flip_test:
-            outputs = outputs + self._run(inputs.flip(-1))
-        if data_samples is None:
-            data_samples = [FaceDataSample() for _ in range(outputs.shape[0])]
-        if self.task == 'landmarks':
-            height, width = inputs.shape[-2:]
-            outputs = outputs * torch.tensor([width, height], dtype=outputs.dtype)
-            for sample, points in zip(data_samples, outputs):
-                sample.set_pred_landmarks(points)
-        else:
-            for sample, feat in zip(data_samples, outputs):
-                sample.set_pred_feature(feat)
-        return data_samples
+        """Fill ``pred_feature`` or ``pred_landmarks`` of the data samples.
+
+        The PyTorch model of the task predicts, with the exported graph as its
+        ``extract_feat``, so both fill the same fields the same way.
+        """
+        return _TASK_PREDICT[self.task](self, inputs, data_samples)
+
+    _image_size = staticmethod(LandmarkRegressor._image_size)
+
+
+#: The ``predict`` of each task's PyTorch model, run by :class:`BackendModel`.
+_TASK_PREDICT = {'recognition': FaceRecognizer.predict, 'landmarks': LandmarkRegressor.predict}
 
 
 def _model_cfg_chain(model_cfg: Any) -> Iterator[dict]:
@@ -213,7 +212,7 @@ def config_metadata(cfg: Any, model_path: str) -> dict:
 def use_exported_model(cfg: Any, model_path: str, backend: str, device: str = 'CPU') -> None:
     """Make a config test an exported model instead of its PyTorch model.
 
-    ``cfg.model`` becomes an :class:`ExportedBackendModel` for ``model_path`` (with the
+    ``cfg.model`` becomes a :class:`BackendModel` for ``model_path`` (with the
     config's flip test, task and input size to check against), and no checkpoint is loaded.
     A model without a sidecar (one exported elsewhere, e.g. a released OpenVINO IR) is
     described by the config (:func:`config_metadata`).
@@ -223,7 +222,7 @@ def use_exported_model(cfg: Any, model_path: str, backend: str, device: str = 'C
     model_cfg = cfg.model
     meta = None if osp.isfile(sidecar_path(model_path)) else config_metadata(cfg, model_path)
     cfg.model = dict(
-        type='ExportedBackendModel',
+        type='BackendModel',
         model_path=model_path,
         backend=backend,
         flip_test=config_flip_test(model_cfg),

@@ -24,9 +24,9 @@ def load_dataset_images(
     """
     from facerec.registry import DATASETS
     from facerec.utils import register_all_modules
+    from facerec.utils.checks import check_positive_int
 
-    if num_images <= 0:
-        raise ValueError(f'num_images must be positive, got {num_images}')
+    num_images = check_positive_int('num_images', num_images)
     register_all_modules()
     keys = [dataloader]
     if dataloader in ('test_dataloader', 'val_dataloader'):

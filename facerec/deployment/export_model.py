@@ -1,20 +1,30 @@
-"""Export a trained model from its config and checkpoint: what tools/deployment/export.py runs."""
+"""Export a trained model from its config and checkpoint: what tools/deployment/export.py runs.
+
+Four steps: :func:`prepare_export` builds the model and settles the input size, precision and
+output file; :func:`export_model` writes the graph (int8 calibrated first where asked);
+:func:`describe_export` gives the sidecar; :func:`verify_exported` compares the exported model
+with the PyTorch one on test images. :func:`export_from_config` runs them in turn.
+"""
 
 import os.path as osp
+from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 
+from facerec.utils.checks import check_choice, check_size
+from facerec.utils.model_loading import build_model
 from facerec.version import __version__
 
 from .dataset_images import load_dataset_images
 from .export_wrapper import INPUT_NAME, OUTPUT_NAMES, ExportWrapper, find_input_size
 from .metadata import (
-    INPUT_FORMAT,
-    alignment_of,
+    PRECISIONS,
     config_test_pipeline,
-    file_sha256,
+    describe_torch_model,
+    keep_sibling_parity,
     sidecar_path,
     write_metadata,
 )
@@ -25,58 +35,27 @@ from .quantization import has_fake_quantizers, quantize_int8
 from .runtime import load_exported_model
 
 FORMATS = {'onnx': '.onnx', 'openvino': '.xml'}
+#: The backend that runs each format.
+FORMAT_BACKENDS = {'onnx': 'onnxruntime', 'openvino': 'openvino'}
+CALIBRATION_DATA = ('val', 'test', 'train')
+OUTPUT_NOTES = {
+    'recognition': 'embedding, not L2-normalised',
+    'landmarks': 'landmarks (x / W, y / H) of the input image',
+}
 
 
-def build_model(cfg: Any, checkpoint: Optional[str] = None) -> nn.Module:
-    """Build ``cfg.model`` and load a checkpoint into it (weights-only, strict), in eval mode."""
-    from mmengine.runner import load_checkpoint
+@dataclass
+class ExportPlan:
+    """What :func:`prepare_export` settled: the model, its export wrapper and the file."""
 
-    import facerec.engine.runners  # noqa: F401 (weights-only local checkpoint loading)
-    from facerec.registry import MODELS
-    from facerec.utils import register_all_modules
-
-    register_all_modules()
-    model = MODELS.build(cfg.model)
-    if checkpoint is not None:
-        try:
-            load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
-        except RuntimeError as err:
-            if 'state_dict' not in str(err) and 'size mismatch' not in str(err):
-                raise  # an unreadable file: the loader's message says so
-            raise RuntimeError(
-                f'Checkpoint {checkpoint} does not fit the model of the config '
-                f'({type(model).__name__}): {_shorten_key_lists(str(err))}'
-            ) from None
-        except (KeyError, EOFError) as err:
-            raise RuntimeError(
-                f'Cannot read checkpoint {checkpoint} (not a torch checkpoint?): '
-                f'{type(err).__name__}: {err}'
-            ) from err
-    return model.eval()
-
-
-def _shorten_key_lists(message: str, keep: int = 5) -> str:
-    """Cut a state-dict loading error to the first few keys of each kind and counts."""
-    kept, extra = [], 0
-    for line in message.strip().splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        head, sep, keys = line.partition(': ')
-        if sep and ('missing keys' in head or 'unexpected key' in head):
-            names = [k for k in keys.split(', ') if k]
-            if len(names) > keep:
-                line = f'{head}: {", ".join(names[:keep])} and {len(names) - keep} more'
-        elif (
-            line.startswith('size mismatch')
-            and sum(x.startswith('size mismatch') for x in kept) >= 2
-        ):
-            extra += 1
-            continue
-        kept.append(line)
-    if extra:
-        kept.append(f'and {extra} more size mismatches')
-    return '; '.join(kept)
+    model: nn.Module
+    wrapper: ExportWrapper
+    input_size: Tuple[int, int]
+    precision: str
+    output: str
+    fmt: str
+    #: The model carries NNCF fake quantizers (quantisation-aware training).
+    quantized: bool
 
 
 def default_output_path(checkpoint: str, fmt: str, precision: str) -> str:
@@ -86,9 +65,84 @@ def default_output_path(checkpoint: str, fmt: str, precision: str) -> str:
     return f'{stem}{suffix}{FORMATS[fmt]}'
 
 
-def _flip_test(model: nn.Module) -> bool:
-    """Whether the model sums the embeddings of each image and its mirror at test time."""
-    return any(bool(getattr(m, 'flip_test', False)) for m in model.modules())
+def prepare_export(
+    cfg: Any,
+    checkpoint: str,
+    fmt: str,
+    precision: str = 'fp32',
+    output: Optional[str] = None,
+    input_size: Optional[Sequence[int]] = None,
+) -> ExportPlan:
+    """Build the model with its weights and settle what to export where.
+
+    A model with NNCF fake quantizers exports as int8 (``'fp16'`` is refused). The
+    arguments are those of :func:`export_from_config`.
+    """
+    check_choice('format', fmt, tuple(FORMATS))
+    check_choice('precision', precision, PRECISIONS)
+    model = build_model(cfg, checkpoint)
+    size = _resolve_input_size(model, input_size)
+    quantized = has_fake_quantizers(model)
+    if quantized and precision == 'fp16':
+        raise ValueError(
+            'The model carries NNCF fake quantizers (a quantised model): it exports as int8; '
+            'drop --fp16'
+        )
+    precision = 'int8' if quantized else precision
+    output = output or default_output_path(checkpoint, fmt, precision)
+    if not output.endswith(FORMATS[fmt]):
+        raise ValueError(f'A {fmt} model file must end with {FORMATS[fmt]}, got {output}')
+    wrapper = ExportWrapper(model).eval()
+    return ExportPlan(model, wrapper, size, precision, output, fmt, quantized)
+
+
+def export_model(
+    plan: ExportPlan,
+    calibration_images: Optional[np.ndarray] = None,
+    opset_version: int = DEFAULT_OPSET,
+) -> Tuple[nn.Module, str]:
+    """Write the graph of ``plan``; int8 without fake quantizers needs calibration images.
+
+    Returns:
+        The module that was exported (the wrapper, or its NNCF-quantised copy) and the task.
+    """
+    module = plan.wrapper
+    if plan.precision == 'int8' and not plan.quantized:
+        if calibration_images is None:
+            raise ValueError('int8 export of a float model needs calibration images')
+        module = quantize_int8(module, [torch.from_numpy(img[None]) for img in calibration_images])
+    exporter = export_onnx if plan.fmt == 'onnx' else export_openvino
+    task = exporter(
+        module,
+        plan.output,
+        plan.input_size,
+        fp16=plan.precision == 'fp16',
+        opset_version=opset_version,
+    )
+    return module, task
+
+
+def describe_export(
+    cfg: Any, plan: ExportPlan, checkpoint: str, config: Optional[str] = None, opset: int = 0
+) -> dict:
+    """The sidecar of an exported model: the model's description
+    (:func:`~facerec.deployment.metadata.describe_torch_model`) and the export's details."""
+    meta = describe_torch_model(
+        cfg, plan.wrapper, checkpoint, plan.precision, config, plan.input_size
+    )
+    task = meta['task']
+    meta.update(
+        input_name=INPUT_NAME,
+        output_name=OUTPUT_NAMES[task],
+        output_note=OUTPUT_NOTES[task],
+        preprocessing_in_graph=plan.wrapper.preprocessor_info(),
+        flip_test=task == 'recognition' and _flip_test(plan.model),
+        model_type=type(plan.model).__name__,
+        test_pipeline=config_test_pipeline(cfg),
+        opset=opset,
+        facerec_version=__version__,
+    )
+    return meta
 
 
 def export_from_config(
@@ -97,6 +151,7 @@ def export_from_config(
     output: Optional[str] = None,
     fmt: str = 'onnx',
     precision: str = 'fp32',
+    *,
     calib_samples: int = 300,
     calib_data: str = 'val',
     verify: int = 0,
@@ -115,12 +170,11 @@ def export_from_config(
         fmt: ``'onnx'`` or ``'openvino'``.
         precision: ``'fp32'``, ``'fp16'`` (weights stored as float16) or ``'int8'``
             (post-training quantisation with NNCF on ``calib_samples`` images of the
-            config's val dataloader). A model that already carries NNCF fake quantizers
+            ``calib_data`` dataloader). A model that already carries NNCF fake quantizers
             (quantisation-aware training) exports as int8 with ``'fp32'`` or ``'int8'``.
         calib_samples: Calibration images for ``'int8'``.
-        calib_data: The dataloader they come from: ``'val'`` (default), ``'test'`` or
-            ``'train'`` (a dataloader of another split than the one you report keeps the
-            calibration away from the test images).
+        calib_data: ``'val'`` (default), ``'test'`` or ``'train'`` (a dataloader of another
+            split than the one you report keeps the calibration away from the test images).
         verify: Compare the exported model with the PyTorch one on this many images of
             the test dataloader (0: no check); the numbers go into the sidecar.
         input_size: ``(H, W)``; default: the ``input_size`` of the model's backbone.
@@ -132,92 +186,47 @@ def export_from_config(
     Returns:
         The sidecar dict (also written next to the model).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f'format must be one of {sorted(FORMATS)}, got {fmt!r}')
-    if calib_data not in ('val', 'test', 'train'):
-        raise ValueError(f"calib_data must be 'val', 'test' or 'train', got {calib_data!r}")
-    if precision not in ('fp32', 'fp16', 'int8'):
-        raise ValueError(f"precision must be 'fp32', 'fp16' or 'int8', got {precision!r}")
-    model = build_model(cfg, checkpoint)
-    size = _resolve_input_size(model, input_size)
-    wrapper = ExportWrapper(model).eval()
-    quantized = has_fake_quantizers(model)
-    if quantized and precision == 'fp16':
-        raise ValueError(
-            'The model carries NNCF fake quantizers (a quantised model): it exports as int8; '
-            'drop --fp16'
-        )
-    output = output or default_output_path(checkpoint, fmt, 'int8' if quantized else precision)
-    if not output.endswith(FORMATS[fmt]):
-        raise ValueError(f'A {fmt} model file must end with {FORMATS[fmt]}, got {output}')
-
-    exported_module = wrapper
-    calibration = None
-    if quantized:
+    check_choice('calib_data', calib_data, CALIBRATION_DATA)
+    plan = prepare_export(cfg, checkpoint, fmt, precision, output, input_size)
+    images, calibration = None, None
+    if plan.quantized:
         log('The model carries NNCF fake quantizers: exporting it as int8')
-        precision = 'int8'
-    elif precision == 'int8':
+    elif plan.precision == 'int8':
         source = f'{calib_data}_dataloader'
         log(f'Quantising to int8 with NNCF on {calib_samples} images of the {source}')
-        images = load_dataset_images(cfg, calib_samples, source, seed=seed)
-        _check_image_size(images, size, source)
-        exported_module = quantize_int8(wrapper, [torch.from_numpy(img[None]) for img in images])
+        images = _dataset_images(cfg, calib_samples, source, plan.input_size, seed)
         calibration = dict(method='nncf.quantize', num_samples=len(images), source=source)
-
-    exporter = export_onnx if fmt == 'onnx' else export_openvino
-    task = exporter(
-        exported_module,
-        output,
-        size,
-        fp16=precision == 'fp16',
-        opset_version=opset_version,
-    )
-    with torch.no_grad():
-        out_shape = tuple(wrapper(torch.zeros(1, 3, *size)).shape[1:])
-    meta = dict(
-        task=task,
-        input_size=list(size),
-        output_dim=int(out_shape[0]) if task == 'recognition' else list(out_shape),
-        precision=precision,
-        input=INPUT_FORMAT,
-        alignment=alignment_of(config_test_pipeline(cfg)),
-        config=config_path or getattr(cfg, 'filename', None),
-        checkpoint=checkpoint,
-        checkpoint_sha256=file_sha256(checkpoint),
-        input_name=INPUT_NAME,
-        output_name=OUTPUT_NAMES[task],
-        output_note=(
-            'embedding, not L2-normalised'
-            if task == 'recognition'
-            else 'landmarks (x / W, y / H) of the input image'
-        ),
-        preprocessing_in_graph=wrapper.preprocessor_info(),
-        flip_test=_flip_test(model) if task == 'recognition' else False,
-        model_type=type(model).__name__,
-        test_pipeline=config_test_pipeline(cfg),
-        opset=opset_version,
-        facerec_version=__version__,
-    )
+    module, task = export_model(plan, images, opset_version)
+    meta = describe_export(cfg, plan, checkpoint, config_path, opset_version)
     if calibration is not None:
         meta['calibration'] = calibration
-    _keep_sibling_parity(output, meta)
-    write_metadata(output, meta)
-    log(f'Exported {task} model ({precision}) to {output}, metadata {sidecar_path(output)}')
-
+    keep_sibling_parity(plan.output, meta)
+    write_metadata(plan.output, meta)
+    log(
+        f'Exported {task} model ({plan.precision}) to {plan.output}, metadata '
+        f'{sidecar_path(plan.output)}'
+    )
     if verify:
-        backend = 'onnxruntime' if fmt == 'onnx' else 'openvino'
-        parity = meta.setdefault('parity', {})
-        # A model with fake quantizers is its own int8 reference (quantisation-aware).
-        reference = 'torch int8' if quantized else 'torch fp32'
-        parity[backend] = verify_exported(
-            wrapper, output, cfg, verify, seed=seed, log=log, reference=reference
-        )
-        if exported_module is not wrapper:
-            parity[f'{backend}_vs_nncf_torch'] = verify_exported(
-                exported_module, output, cfg, verify, seed=seed, log=log, reference='torch int8'
-            )
-        write_metadata(output, meta)
+        meta['parity'] = dict(meta.get('parity') or {})
+        meta['parity'].update(_verify_plan(plan, module, cfg, verify, seed, log))
+        write_metadata(plan.output, meta)
     return meta
+
+
+def _verify_plan(
+    plan: ExportPlan, module: nn.Module, cfg: Any, num_images: int, seed: int, log: Callable
+) -> dict:
+    """Parity of the exported file with the PyTorch model, and with the NNCF-quantised one."""
+    backend = FORMAT_BACKENDS[plan.fmt]
+    # A model with fake quantizers is its own int8 reference (quantisation-aware).
+    reference = 'torch int8' if plan.quantized else 'torch fp32'
+    args = dict(num_images=num_images, seed=seed, log=log)
+    parity = {backend: verify_exported(plan.wrapper, plan.output, cfg, reference=reference, **args)}
+    if module is not plan.wrapper:
+        parity[f'{backend}_vs_nncf_torch'] = verify_exported(
+            module, plan.output, cfg, reference='torch int8', **args
+        )
+    return parity
 
 
 def verify_exported(
@@ -244,60 +253,44 @@ def verify_exported(
         The numbers of :func:`~facerec.deployment.parity.compare_outputs`.
     """
     exported = load_exported_model(model_path)
-    images = load_dataset_images(cfg, num_images, 'test_dataloader', seed=seed)
-    _check_image_size(images, exported.input_size, 'test_dataloader')
+    images = _dataset_images(cfg, num_images, 'test_dataloader', exported.input_size, seed)
     stats = check_parity(torch_model, exported, images)
     log(format_parity(stats, f'{exported.backend} {exported.meta["precision"]}', reference))
     return stats
 
 
-def _keep_sibling_parity(output: str, meta: dict) -> None:
-    """Keep the parity numbers of the other format's model that shares the sidecar.
-
-    ``model.onnx`` and ``model.xml`` share ``model.json``; when both come from the same
-    checkpoint at the same precision, the sidecar keeps the parity of both.
-    """
-    import json
-
-    path = sidecar_path(output)
-    if not osp.isfile(path):
-        return
-    try:
-        with open(path, encoding='utf-8') as f:
-            old = json.load(f)
-    except (OSError, ValueError):
-        return
-    same = all(old.get(k) == meta.get(k) for k in ('checkpoint_sha256', 'precision', 'task'))
-    if same and isinstance(old.get('parity'), dict):
-        meta['parity'] = dict(old['parity'])
+def _flip_test(model: nn.Module) -> bool:
+    """Whether the model sums the embeddings of each image and its mirror at test time."""
+    return any(bool(getattr(m, 'flip_test', False)) for m in model.modules())
 
 
 def _resolve_input_size(model: nn.Module, input_size: Optional[Sequence[int]]) -> Tuple[int, int]:
-    """The ``(H, W)`` to export at: given, else the backbone's ``input_size``."""
+    """The ``(H, W)`` to export at: given (one value for a square), else the backbone's."""
     size = find_input_size(model)
-    if input_size is not None:
-        values = list(input_size)
-        if len(values) == 1:
-            values = values * 2
-        if len(values) != 2 or any(int(v) <= 0 for v in values):
-            raise ValueError(f'input_size must be H W (positive), got {input_size!r}')
-        given = (int(values[0]), int(values[1]))
-        if size is not None and given != size:
+    if input_size is None:
+        if size is None:
             raise ValueError(
-                f'input size {given[0]}x{given[1]} was asked for, but the backbone of '
-                f'{type(model).__name__} takes {size[0]}x{size[1]} images'
+                f'{type(model).__name__} has no submodule with an input_size; give --input-size H W'
             )
-        return given
-    if size is None:
+        return size
+    values = list(input_size)
+    given = check_size('input_size', values[0] if len(values) == 1 else values)
+    if size is not None and given != size:
         raise ValueError(
-            f'{type(model).__name__} has no submodule with an input_size; give --input-size H W'
+            f'input size {given[0]}x{given[1]} was asked for, but the backbone of '
+            f'{type(model).__name__} takes {size[0]}x{size[1]} images'
         )
-    return size
+    return given
 
 
-def _check_image_size(images, size: Tuple[int, int], source: str) -> None:
+def _dataset_images(
+    cfg: Any, num_images: int, source: str, size: Sequence[int], seed: int
+) -> np.ndarray:
+    """Images of a dataloader, checked to be of the exported size."""
+    images = load_dataset_images(cfg, num_images, source, seed=seed)
     if tuple(images.shape[2:]) != tuple(size):
         raise ValueError(
             f'The {source} pipeline gives {images.shape[2]}x{images.shape[3]} images but the '
             f'model is exported for {size[0]}x{size[1]} input'
         )
+    return images

@@ -1,9 +1,16 @@
-"""The JSON sidecar of an exported model: what it computes and how to feed it."""
+"""The JSON sidecar of an exported model: what it computes and how to feed it.
+
+:func:`describe_model` gives the keys every inference model carries, exported or not.
+"""
 
 import hashlib
 import json
 import os.path as osp
 from typing import Any, List, Optional, Sequence
+
+import torch
+
+from .export_wrapper import find_input_size, task_of_output
 
 #: Keys every sidecar holds.
 REQUIRED_KEYS = (
@@ -103,6 +110,77 @@ def alignment_of(pipeline: Optional[Sequence[dict]]) -> Optional[dict]:
                 ).tolist(),
             )
     return None
+
+
+def describe_model(
+    cfg: Any,
+    task: str,
+    input_size: Sequence[int],
+    output_dim: Any = None,
+    precision: Optional[str] = None,
+    weights: Optional[str] = None,
+    config: Optional[str] = None,
+) -> dict:
+    """The description every inference model carries: the required keys of a sidecar.
+
+    Args:
+        cfg: The config of the model (its test pipeline gives the alignment).
+        task: ``'recognition'`` or ``'landmarks'``.
+        input_size: ``(H, W)`` of the input images.
+        output_dim: ``D`` of a recogniser, ``[K, 2]`` of a landmark model; None: not known.
+        precision: ``'fp32'``, ``'fp16'`` or ``'int8'``; None: not known.
+        weights: The file the weights come from (hashed into ``checkpoint_sha256``).
+        config: The config file; default ``cfg.filename``.
+    """
+    pipeline = config_test_pipeline(cfg)
+    return dict(
+        task=task,
+        input_size=[int(v) for v in input_size],
+        output_dim=output_dim,
+        precision=precision,
+        input=INPUT_FORMAT,
+        alignment=alignment_of(pipeline) if task == 'recognition' else None,
+        config=config or getattr(cfg, 'filename', None),
+        checkpoint=weights,
+        checkpoint_sha256=file_sha256(weights) if weights else '',
+    )
+
+
+def describe_torch_model(
+    cfg: Any,
+    wrapper: Any,
+    checkpoint: Optional[str],
+    precision: str = 'fp32',
+    config: Optional[str] = None,
+    input_size: Optional[Sequence[int]] = None,
+) -> dict:
+    """Describe a PyTorch model as its export would be (:func:`describe_model`; ``wrapper`` is an
+    :class:`~facerec.deployment.ExportWrapper`)."""
+    size = input_size or find_input_size(wrapper.model)
+    with torch.no_grad():
+        out = wrapper(torch.zeros(1, 3, *size, device=wrapper.mean.device))
+    task = task_of_output(out)
+    dim = int(out.shape[1]) if task == 'recognition' else list(out.shape[1:])
+    return describe_model(cfg, task, size, dim, precision, checkpoint, config)
+
+
+def keep_sibling_parity(output: str, meta: dict) -> None:
+    """Keep the parity numbers of the other format's model that shares the sidecar.
+
+    ``model.onnx`` and ``model.xml`` share ``model.json``; when both come from the same
+    checkpoint at the same precision, the sidecar keeps the parity of both.
+    """
+    path = sidecar_path(output)
+    if not osp.isfile(path):
+        return
+    try:
+        with open(path, encoding='utf-8') as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        return
+    same = all(old.get(k) == meta.get(k) for k in ('checkpoint_sha256', 'precision', 'task'))
+    if same and isinstance(old.get('parity'), dict):
+        meta['parity'] = dict(old['parity'])
 
 
 def write_metadata(model_path: str, meta: dict) -> str:

@@ -8,15 +8,11 @@ from typing import Tuple
 import torch.nn as nn
 
 from .export_wrapper import INPUT_NAME, OUTPUT_NAMES
-from .onnx_export import DEFAULT_OPSET, export_onnx
+from .onnx_export import export_onnx
 
 
 def export_openvino(
-    model: nn.Module,
-    path: str,
-    input_size: Tuple[int, int],
-    fp16: bool = False,
-    opset_version: int = DEFAULT_OPSET,
+    model: nn.Module, path: str, input_size: Tuple[int, int], fp16: bool = False, **onnx_options
 ) -> str:
     """Export a model to OpenVINO IR with the same input and output as :func:`export_onnx`.
 
@@ -30,7 +26,8 @@ def export_openvino(
         path: The ``.xml`` file to write; the weights go to the ``.bin`` beside it.
         input_size: ``(H, W)`` of the input images.
         fp16: Store the weights as float16 (``compress_to_fp16``); else float32.
-        opset_version: ONNX opset of the intermediate graph.
+        onnx_options: Options of :func:`export_onnx` for the intermediate graph
+            (``opset_version``).
 
     Returns:
         The task: ``'recognition'`` or ``'landmarks'``.
@@ -42,7 +39,7 @@ def export_openvino(
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = osp.join(tmp, 'model.onnx')
-        task = export_onnx(model, onnx_path, input_size, opset_version=opset_version)
+        task = export_onnx(model, onnx_path, input_size, **onnx_options)
         ov_model = ov.convert_model(onnx_path)
         # The converter may merge the first operation's tensor into the input (the
         # BGR -> RGB gather): keep exactly the names of the ONNX graph.

@@ -1,7 +1,8 @@
 """Running exported models: OpenVINO (``.xml``) and onnxruntime (``.onnx``) backends."""
 
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from abc import ABCMeta, abstractmethod
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -27,27 +28,97 @@ def _static_dims(shape: Sequence) -> List[Optional[int]]:
     return [int(d) if isinstance(d, (int, np.integer)) and d >= 0 else None for d in shape]
 
 
-class ExportedModel:
-    """An exported model and its metadata, callable on raw image batches.
+def _check_one_input_output(path: str, inputs: Sequence, outputs: Sequence, note: str = ''):
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(
+            f'{path}: expected one input and one output{note}, the graph has {len(inputs)} '
+            f'inputs and {len(outputs)} outputs'
+        )
 
-    ``model(batch)`` takes float32 ``(N, 3, H, W)`` BGR 0..255 images of the metadata's
-    ``input_size`` (other numeric dtypes are cast) and returns the ``embedding``
-    ``(N, D)`` or ``landmarks`` ``(N, K, 2)`` array.
+
+def read_openvino_model(path: str, note: str = '') -> Tuple[Any, Any]:
+    """Read an OpenVINO IR that has one input and one output.
+
+    Args:
+        path: The ``.xml`` file.
+        note: What the output should be, added to the error message.
+
+    Returns:
+        The ``openvino.Core`` and the model it read.
+    """
+    import openvino as ov
+
+    core = ov.Core()
+    model = core.read_model(path)
+    _check_one_input_output(path, model.inputs, model.outputs, note)
+    return core, model
+
+
+class InferenceModel(metaclass=ABCMeta):
+    """A face model run on numpy batches: an :class:`ExportedModel` or a PyTorch one.
+
+    ``model(batch)`` takes float32 ``(N, 3, H, W)`` BGR 0..255 images of the model's
+    ``input_size`` (normalisation happens inside) and returns a recogniser's unnormalised
+    embeddings ``(N, D)`` or a landmark model's points ``(N, K, 2)`` as ``(x / W, y / H)``.
 
     Attributes:
-        path (str): The model file.
+        meta: ``task``, ``input_size`` ``[H, W]``, ``output_dim``, ``alignment``
+            (recognisers) and ``checkpoint_sha256``, as in an export sidecar
+            (:func:`~facerec.deployment.metadata.describe_model`).
+        source: The model's file, for messages.
+    """
+
+    meta: Dict[str, Any]
+    source: str
+
+    @property
+    def task(self) -> str:
+        """``'recognition'`` or ``'landmarks'``."""
+        return self.meta['task']
+
+    @property
+    def input_size(self) -> Tuple[int, int]:
+        """``(H, W)`` of the input images."""
+        return tuple(self.meta['input_size'])
+
+    @abstractmethod
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Run the model on a float32 BGR 0..255 ``(N, 3, H, W)`` batch."""
+
+    def fingerprint(self) -> str:
+        """The SHA-256 of the checkpoint the weights come from ('' if unknown)."""
+        return str(self.meta.get('checkpoint_sha256') or '')
+
+    def check_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Return ``batch`` as a contiguous float32 array, or raise a ValueError naming
+        the model when it is not ``(N, 3, H, W)`` of the model's input size."""
+        batch = np.asarray(batch)
+        if not np.issubdtype(batch.dtype, np.number):
+            raise TypeError(f'{self.source}: expected a numeric image batch, got {batch.dtype}')
+        height, width = self.input_size
+        if batch.ndim != 4 or batch.shape[1] != 3 or tuple(batch.shape[2:]) != (height, width):
+            raise ValueError(
+                f'{self.source} expects float32 BGR 0-255 images of shape (N, 3, {height}, '
+                f'{width}), got {tuple(batch.shape)}'
+            )
+        return np.ascontiguousarray(batch, dtype=np.float32)
+
+
+class ExportedModel(InferenceModel):
+    """An exported model (``.xml`` or ``.onnx``) and its metadata, callable on raw batches.
+
+    Other numeric dtypes than float32 are cast. Made by :func:`load_exported_model`.
+
+    Attributes:
+        path (str): The model file (also ``source``).
         meta (dict): The sidecar (see :mod:`facerec.deployment.metadata`).
-        task (str): ``'recognition'`` or ``'landmarks'``.
-        input_size (tuple[int, int]): ``(H, W)`` of the input images.
     """
 
     backend = ''
 
     def __init__(self, path: str, meta: dict):
-        self.path = path
+        self.path = self.source = path
         self.meta = meta
-        self.task = meta['task']
-        self.input_size = tuple(meta['input_size'])
 
     def _check_graph(self, input_shape: Sequence, output_shape: Sequence) -> None:
         """Check the graph's input and output shapes against the metadata."""
@@ -85,20 +156,6 @@ class ExportedModel:
     def meta_path(self) -> str:
         """The sidecar file."""
         return sidecar_path(self.path)
-
-    def check_batch(self, batch: np.ndarray) -> np.ndarray:
-        """Return ``batch`` as a contiguous float32 array, or raise a ValueError naming
-        the model when it is not ``(N, 3, H, W)`` of the model's input size."""
-        batch = np.asarray(batch)
-        if not np.issubdtype(batch.dtype, np.number):
-            raise TypeError(f'{self.path}: expected a numeric image batch, got {batch.dtype}')
-        height, width = self.input_size
-        if batch.ndim != 4 or batch.shape[1] != 3 or tuple(batch.shape[2:]) != (height, width):
-            raise ValueError(
-                f'{self.path} expects float32 BGR 0-255 images of shape (N, 3, {height}, '
-                f'{width}), got {tuple(batch.shape)}'
-            )
-        return np.ascontiguousarray(batch, dtype=np.float32)
 
     def _empty_output(self) -> np.ndarray:
         dim = self.meta['output_dim']
@@ -139,15 +196,7 @@ class OpenVINOModel(ExportedModel):
         self, path: str, meta: dict, device: str = 'CPU', inference_precision: Optional[str] = 'f32'
     ):
         super().__init__(path, meta)
-        import openvino as ov
-
-        core = ov.Core()
-        model = core.read_model(path)
-        if len(model.inputs) != 1 or len(model.outputs) != 1:
-            raise ValueError(
-                f'{path}: expected one input and one output, the graph has '
-                f'{len(model.inputs)} and {len(model.outputs)}'
-            )
+        core, model = read_openvino_model(path)
         if meta.get('precision') is None:
             meta['precision'] = ir_precision(model)
 
@@ -201,11 +250,7 @@ class ONNXRuntimeModel(ExportedModel):
             options.intra_op_num_threads = int(num_threads)
         self.session = ort.InferenceSession(path, options, providers=wanted)
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise ValueError(
-                f'{path}: expected one input and one output, the graph has {len(inputs)} '
-                f'and {len(outputs)}'
-            )
+        _check_one_input_output(path, inputs, outputs)
         self._check_graph(
             [d if isinstance(d, int) else -1 for d in inputs[0].shape], outputs[0].shape
         )

@@ -4,12 +4,8 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from facerec.apis import (
-    ExportedFaceModel,
-    TorchModel,
-    alignment_params,
-    load_inference_model,
-)
+from facerec.apis import TorchModel, alignment_params, load_inference_model
+from facerec.deployment import ExportedModel
 from facerec.registry import MODELS
 
 
@@ -67,7 +63,7 @@ def test_openvino_export_matches_pytorch_and_shares_its_fingerprint(
     )
     ir = load_inference_model(str(xml))
     pt = load_inference_model(str(cfg_file), str(ckpt))
-    assert isinstance(ir, ExportedFaceModel)
+    assert isinstance(ir, ExportedModel)
     batch = np.random.default_rng(1).integers(0, 256, (4, 3, 32, 32)).astype(np.float32)
     np.testing.assert_allclose(ir(batch), pt(batch), rtol=1e-3, atol=1e-4)
     assert ir.fingerprint() == pt.fingerprint()

@@ -165,5 +165,5 @@ def test_dataset_images_of_each_dataloader(tiny_recognition_setup, tiny_landmark
     lm_cfg, *_ = tiny_landmark_setup
     with pytest.raises(KeyError, match='no train_dataloader'):
         load_dataset_images(lm_cfg, 3, 'train_dataloader')
-    with pytest.raises(ValueError, match='num_images must be positive'):
+    with pytest.raises(ValueError, match='num_images must be a positive int'):
         load_dataset_images(lm_cfg, 0)

@@ -114,7 +114,7 @@ def test_backend_errors(tiny_recognition_setup, tiny_landmark_setup, tmp_path):
     with pytest.raises(FileNotFoundError, match='Exported model not found'):
         build(tmp_path / 'none.onnx', 'onnxruntime')
     with pytest.raises(ValueError, match='backend must be one of'):
-        MODELS.build(dict(type='ExportedBackendModel', model_path=str(onnx_path), backend='trt'))
+        MODELS.build(dict(type='BackendModel', model_path=str(onnx_path), backend='trt'))
 
 
 def test_input_size_mismatch_is_reported(tiny_recognition_setup, tmp_path):

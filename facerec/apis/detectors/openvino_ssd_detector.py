@@ -81,17 +81,12 @@ class OpenVINOSSDDetector(BaseFaceDetector):
         max_side: Optional[int] = None,
     ):
         super().__init__(score_threshold=score_threshold, max_side=max_side)
-        import openvino as ov
+        from facerec.deployment.runtime import read_openvino_model
+        from facerec.utils.checks import check_size
 
         if not osp.isfile(model):
             raise FileNotFoundError(f'Face detection IR not found: {model}')
-        core = ov.Core()
-        net = core.read_model(model)
-        if len(net.inputs) != 1 or len(net.outputs) != 1:
-            raise ValueError(
-                f'{model}: expected one input and one output (an SSD DetectionOutput), got '
-                f'{len(net.inputs)} inputs and {len(net.outputs)} outputs'
-            )
+        core, net = read_openvino_model(model, ' (an SSD DetectionOutput)')
         shape = net.inputs[0].get_partial_shape()
         if shape.rank.is_dynamic or shape.rank.get_length() != 4:
             raise ValueError(f'{model}: expected a 1x3xHxW input, got {shape}')
@@ -100,7 +95,7 @@ class OpenVINOSSDDetector(BaseFaceDetector):
         if shape[2].is_static and shape[3].is_static:
             self.input_size = (shape[2].get_length(), shape[3].get_length())
         elif input_size is not None:
-            self.input_size = (int(input_size[0]), int(input_size[1]))
+            self.input_size = check_size('input_size', input_size)
         else:
             raise ValueError(f'{model}: the input size is dynamic ({shape}); pass input_size')
         config = {} if num_threads is None else {'INFERENCE_NUM_THREADS': int(num_threads)}
