@@ -34,16 +34,21 @@ def shard_range(num_rows: int, rank: int, world_size: int) -> Tuple[int, int]:
     return rank * base + min(rank, extra), base + (rank < extra)
 
 
-def _gather_padded(tensor: torch.Tensor) -> Tuple[torch.Tensor, List[int]]:
-    """All-gather tensors whose first dimension may differ by rank; also the sizes."""
-    world_size = dist.get_world_size()
+def _sizes_and_padded(tensor: torch.Tensor) -> Tuple[List[int], torch.Tensor]:
+    """Every rank's row count, and ``tensor`` zero-padded to the largest."""
     size = torch.tensor([tensor.shape[0]], device=tensor.device)
-    sizes = [torch.zeros_like(size) for _ in range(world_size)]
+    sizes = [torch.zeros_like(size) for _ in range(dist.get_world_size())]
     dist.all_gather(sizes, size)
     sizes = [int(s) for s in sizes]
     padded = tensor.new_zeros((max(sizes),) + tuple(tensor.shape[1:]))
     padded[: tensor.shape[0]] = tensor
-    chunks = [torch.empty_like(padded) for _ in range(world_size)]
+    return sizes, padded
+
+
+def _gather_padded(tensor: torch.Tensor) -> Tuple[torch.Tensor, List[int]]:
+    """All-gather tensors whose first dimension may differ by rank; also the sizes."""
+    sizes, padded = _sizes_and_padded(tensor)
+    chunks = [torch.empty_like(padded) for _ in sizes]
     dist.all_gather(chunks, padded)
     return torch.cat([chunk[:n] for chunk, n in zip(chunks, sizes)]), sizes
 
@@ -131,13 +136,8 @@ def gather_rows_to(tensor: torch.Tensor, dst: int = 0) -> torch.Tensor:
     rank, world_size = dist_info()
     if world_size == 1:
         return tensor
-    size = torch.tensor([tensor.shape[0]], device=tensor.device)
-    sizes = [torch.zeros_like(size) for _ in range(world_size)]
-    dist.all_gather(sizes, size)
-    sizes = [int(s) for s in sizes]
-    padded = tensor.new_zeros((max(sizes),) + tuple(tensor.shape[1:]))
-    padded[: tensor.shape[0]] = tensor
-    chunks = [torch.empty_like(padded) for _ in range(world_size)] if rank == dst else None
+    sizes, padded = _sizes_and_padded(tensor)
+    chunks = [torch.empty_like(padded) for _ in sizes] if rank == dst else None
     dist.gather(padded, chunks, dst=dst)
     if rank != dst:
         return tensor
