@@ -51,6 +51,8 @@ def onnxruntime_runner(path: str, threads: int) -> Callable[[np.ndarray], np.nda
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    # Threads that sleep instead of spinning between runs, as OMP_WAIT_POLICY=PASSIVE does.
+    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
     if threads > 0:
         options.intra_op_num_threads = threads
     session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
@@ -122,11 +124,13 @@ def main(argv: Optional[List[str]] = None) -> None:
 
             runners = {'eager PyTorch fp32': eager}
             hint = 'LATENCY' if bs == 1 else 'THROUGHPUT'
+            precisions = {}
             for label, (path, props) in irs.items():
                 ir = core.read_model(path)
                 ir.reshape([bs, *shape])
                 compiled = core.compile_model(ir, 'CPU', dict(props, PERFORMANCE_HINT=hint))
                 runners[label] = openvino_runner(compiled)
+                precisions[label] = compiled.get_property('INFERENCE_PRECISION_HINT')
             runners['onnxruntime fp32'] = onnxruntime_runner(f'{tmp}/fp32.onnx', args.threads)
             ref = eager(batch).reshape(bs, -1)
             cosine = {}
@@ -145,9 +149,10 @@ def main(argv: Optional[List[str]] = None) -> None:
                     samples[k].extend(time_model(r, batch, per_call[k]))
             results[bs] = {k: statistics.median(v) for k, v in samples.items()}
             for k in runners:
+                note = f'  (compiled: {precisions[k]})' if k in precisions else ''
                 print(
                     f'batch {bs:3d}  {k:34s} {bs / results[bs][k]:9.1f} images/s  '
-                    f'lowest cosine to eager {cosine[k]:.4f}',
+                    f'lowest cosine to eager {cosine[k]:.4f}{note}',
                     flush=True,
                 )
             print()
