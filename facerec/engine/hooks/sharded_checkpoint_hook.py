@@ -27,6 +27,37 @@ class ShardedCheckpointHook(CheckpointHook):
     """
 
     _gathering = False
+    _hiding = None
+
+    def before_run(self, runner) -> None:
+        """Hide the shards from the state-dict broadcast that follows ``init_weights``.
+
+        mmengine's runner broadcasts every entry of ``model.state_dict()`` from rank 0
+        after initialising the weights, which would copy rank 0's centres over every
+        rank's own (or fail where the shards differ in size). The sharded keys are left out
+        of the state dict until the first checkpoint load or the start of training.
+        """
+        super().before_run(runner)
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        names = [n for n, p in model.named_parameters() if hasattr(p, SHARD_ATTR)]
+        if not names:
+            return
+
+        def drop_shards(module, state_dict, prefix, local_metadata):
+            for name in names:
+                state_dict.pop(prefix + name, None)
+            return state_dict
+
+        self._hiding = model._register_state_dict_hook(drop_shards)
+
+    def _show_shards(self) -> None:
+        if self._hiding is not None:
+            self._hiding.remove()
+            self._hiding = None
+
+    def before_train(self, runner) -> None:
+        self._show_shards()
+        super().before_train(runner)
 
     @contextlib.contextmanager
     def _full_state(self, runner) -> Iterator[None]:
@@ -53,6 +84,7 @@ class ShardedCheckpointHook(CheckpointHook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Keep this rank's rows of the sharded weights and optimiser state."""
+        self._show_shards()
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         state = checkpoint.get('state_dict', checkpoint)
         for name, param in model.named_parameters():

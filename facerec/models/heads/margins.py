@@ -287,8 +287,12 @@ def build_margin(cfg: dict) -> Margin:
         raise TypeError(f'margin must be a dict with a `type` key, got {cfg!r}')
     cls = MODELS.get(cfg['type']) if isinstance(cfg['type'], str) else cfg['type']
     if not (isinstance(cls, type) and issubclass(cls, Margin)):
-        known = sorted(k for k, v in MODELS.module_dict.items() if issubclass(v, Margin))
-        raise ValueError(f"margin type must be one of {known}, got {cfg['type']!r}")
+        known = sorted(
+            k
+            for k, v in MODELS.module_dict.items()
+            if isinstance(v, type) and issubclass(v, Margin)
+        )
+        raise ValueError(f'margin type must be one of {known}, got {cfg["type"]!r}')
     return MODELS.build(cfg)
 
 

@@ -112,9 +112,14 @@ class PartialFCHead(BaseModule):
         _register_optimizer_hooks(self)
 
     def _reset_weight(self) -> None:
+        # Xavier-uniform bound of the full matrix. One draw of the global generator (the
+        # same on every rank, so the ranks' streams stay in step) plus the rank seeds this
+        # shard: the ranks' centres differ and the run is reproducible.
         bound = math.sqrt(6.0 / (self.num_classes + self.in_channels))
+        seed = int(torch.randint(2**62, (1,))) + self.rank
+        gen = torch.Generator(device=self.weight.device).manual_seed(seed)
         with torch.no_grad():
-            self.weight.uniform_(-bound, bound)
+            self.weight.uniform_(-bound, bound, generator=gen)
 
     def init_weights(self) -> None:
         """Initialise the centres (Xavier uniform of the full matrix) unless ``init_cfg``."""

@@ -360,3 +360,29 @@ def test_converter_splits_and_merges_a_checkpoint_exactly(tmp_path):
     # The merged checkpoint is an ordinary AM-softmax head.
     head = MODELS.build(dict(type='AMSoftmaxHead', num_classes=NUM_CLASSES, in_channels=DIM))
     head.load_state_dict({'weight': merged['state_dict']['head.weight']})
+
+
+def test_hook_hides_shards_from_the_init_broadcast_until_training():
+    """mmengine broadcasts model.state_dict() from rank 0 after init_weights: not the shards."""
+    model = TinyRecognizer()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    runner = SimpleNamespace(model=model, optim_wrapper=_optim_wrapper(optimizer))
+    hook = ShardedCheckpointHook()
+    hook.before_run(runner)
+    assert 'head.weight' not in model.state_dict() and 'backbone.weight' in model.state_dict()
+    hook.after_load_checkpoint(runner, {'state_dict': {}})
+    assert 'head.weight' in model.state_dict()
+
+
+def test_ranks_initialise_different_centres_reproducibly():
+    def init(rank):
+        torch.manual_seed(0)
+        head = PartialFCHead(NUM_CLASSES, DIM)
+        head.rank = rank
+        head.init_weights()
+        return head.weight.detach().clone()
+
+    assert torch.equal(init(0), init(0))
+    assert not torch.equal(init(0), init(1))
+    bound = math.sqrt(6.0 / (NUM_CLASSES + DIM))
+    assert init(1).abs().max() <= bound
