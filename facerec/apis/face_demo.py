@@ -21,18 +21,6 @@ from .inference_model import load_inference_model
 from .media import VideoSink, input_kind, list_images, read_frames, read_image, video_fps
 from .visualization import draw_faces
 
-__all__ = [
-    'build_detector',
-    'build_pipeline',
-    'embed_identity_folders',
-    'enroll_gallery',
-    'evaluate_leave_one_out',
-    'gallery_path',
-    'identity_photos',
-    'load_gallery',
-    'recognize',
-]
-
 #: The short detector names of the command line.
 DETECTOR_NAMES = {'mtcnn': 'MTCNNDetector', 'openvino': 'OpenVINOSSDDetector'}
 
@@ -267,36 +255,15 @@ def recognize(
     frames: List[dict] = []
     start = time.perf_counter()
 
-    def process(img: np.ndarray, source: str, index: Optional[int] = None) -> np.ndarray:
+    def annotate(img: np.ndarray, source: str, index: Optional[int] = None) -> np.ndarray:
         faces = pipeline(img)
         record, labels, known = _frame_record(faces, gallery, threshold, mode)
         record = dict(source=source, **({} if index is None else dict(frame=index)), **record)
         frames.append(record)
         return draw_faces(img, faces.detections.boxes, labels, known, faces.landmarks)
 
-    outputs = []
-    if kind == 'video':
-        out_path = osp.join(output_dir, osp.splitext(osp.basename(input_path))[0] + '.mp4')
-        with VideoSink(out_path, video_fps(input_path)) as sink:
-            for index, frame in read_frames(input_path, max_frames):
-                sink.write(process(frame, osp.basename(input_path), index))
-        outputs.append(out_path)
-    else:
-        paths = [input_path] if kind == 'image' else list_images(input_path)
-        if not paths:
-            raise FileNotFoundError(f'No images in folder {input_path}')
-        for path in paths:
-            img = read_image(path)
-            out_path = osp.join(output_dir, osp.basename(path))
-            if not cv2.imwrite(out_path, process(img, osp.basename(path))):
-                raise OSError(f'Cannot write {out_path}')
-            outputs.append(out_path)
+    outputs = _annotate_input(input_path, kind, output_dir, annotate, max_frames)
     elapsed = time.perf_counter() - start
-    num_faces = sum(len(f['faces']) for f in frames)
-    seen: Dict[str, int] = {}
-    for f in frames:
-        for name in sorted({face['name'] for face in f['faces']}):
-            seen[name] = seen.get(name, 0) + 1
     summary = dict(
         input=input_path,
         kind=kind,
@@ -305,27 +272,69 @@ def recognize(
         match_mode=mode,
         gallery_people=gallery.names,
         frames=frames,
-        frames_with_person=seen,
+        frames_with_person=_frames_with_person(frames),
         throughput=dict(
             frames=len(frames),
-            faces=num_faces,
+            faces=sum(len(f['faces']) for f in frames),
             seconds=round(elapsed, 3),
             frames_per_second=round(len(frames) / elapsed, 2) if elapsed else None,
             stages=pipeline.timer.summary(),
         ),
     )
-    with open(osp.join(output_dir, 'summary.json'), 'w', encoding='utf-8') as f:
+    summary_path = osp.join(output_dir, 'summary.json')
+    with open(summary_path, 'w', encoding='utf-8') as f:
         json.dump(summary, f, indent=1)
     if log:
-        log(
-            f'{len(frames)} frame(s), {num_faces} face(s) in {elapsed:.2f} s '
-            f'({len(frames) / elapsed:.2f} frames/s); people seen: {seen}; '
-            f'wrote {", ".join(outputs[:3])}{" ..." if len(outputs) > 3 else ""} and '
-            f'{osp.join(output_dir, "summary.json")}'
-        )
-        for stage, t in pipeline.timer.summary().items():
-            log(f'  {stage}: {t["items"]} in {t["seconds"]:.2f} s ({t["per_second"]}/s)')
+        _log_summary(summary, elapsed, summary_path, log)
     return summary
+
+
+def _annotate_input(
+    input_path: str,
+    kind: str,
+    output_dir: str,
+    annotate: Callable[..., np.ndarray],
+    max_frames: Optional[int] = None,
+) -> List[str]:
+    """Write the annotated frames of a video, an image or a folder; returns the files."""
+    if kind == 'video':
+        out_path = osp.join(output_dir, osp.splitext(osp.basename(input_path))[0] + '.mp4')
+        with VideoSink(out_path, video_fps(input_path)) as sink:
+            for index, frame in read_frames(input_path, max_frames):
+                sink.write(annotate(frame, osp.basename(input_path), index))
+        return [out_path]
+    paths = [input_path] if kind == 'image' else list_images(input_path)
+    if not paths:
+        raise FileNotFoundError(f'No images in folder {input_path}')
+    outputs = []
+    for path in paths:
+        img = read_image(path)
+        out_path = osp.join(output_dir, osp.basename(path))
+        if not cv2.imwrite(out_path, annotate(img, osp.basename(path))):
+            raise OSError(f'Cannot write {out_path}')
+        outputs.append(out_path)
+    return outputs
+
+
+def _frames_with_person(frames: List[dict]) -> Dict[str, int]:
+    """How many frames show each name (``unknown`` included)."""
+    seen: Dict[str, int] = {}
+    for frame in frames:
+        for name in sorted({face['name'] for face in frame['faces']}):
+            seen[name] = seen.get(name, 0) + 1
+    return seen
+
+
+def _log_summary(summary: dict, elapsed: float, summary_path: str, log: Log) -> None:
+    throughput, outputs = summary['throughput'], summary['outputs']
+    log(
+        f'{throughput["frames"]} frame(s), {throughput["faces"]} face(s) in {elapsed:.2f} s '
+        f'({throughput["frames"] / elapsed:.2f} frames/s); people seen: '
+        f'{summary["frames_with_person"]}; wrote {", ".join(outputs[:3])}'
+        f'{" ..." if len(outputs) > 3 else ""} and {summary_path}'
+    )
+    for stage, t in throughput['stages'].items():
+        log(f'  {stage}: {t["items"]} in {t["seconds"]:.2f} s ({t["per_second"]}/s)')
 
 
 def evaluate_leave_one_out(
