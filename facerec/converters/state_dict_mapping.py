@@ -32,6 +32,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from facerec.models.backbones.mobilefacenet import DEFAULT_ARCH_SETTING
+
 __all__ = [
     'FOAMLIU_ARCH_SETTING',
     'SOURCE_MEAN',
@@ -48,14 +50,9 @@ __all__ = [
     'parity_with_source',
 ]
 
-#: Stages of foamliu/MobileFaceNet as ``[expansion, channels, repeats, stride]``.
-FOAMLIU_ARCH_SETTING: List[List[int]] = [
-    [2, 64, 5, 2],
-    [4, 128, 1, 2],
-    [2, 128, 6, 1],
-    [4, 128, 1, 2],
-    [2, 128, 2, 1],
-]
+#: Stages of foamliu/MobileFaceNet as ``[expansion, channels, repeats, stride]``: the
+#: MobileFaceNet paper's, which facerec's ``MobileFaceNet`` defaults to.
+FOAMLIU_ARCH_SETTING: List[List[int]] = [list(stage) for stage in DEFAULT_ARCH_SETTING]
 #: The source model's input normalisation, applied to RGB values in [0, 1].
 SOURCE_MEAN = (0.485, 0.456, 0.406)
 SOURCE_STD = (0.229, 0.224, 0.225)
@@ -420,6 +417,38 @@ class ParityError(RuntimeError):
     """The converted model does not reproduce the source network."""
 
 
+def _check_parity(
+    cfg: Any,
+    model: nn.Module,
+    source: Mapping[str, torch.Tensor],
+    num_images: int,
+    min_cosine: float,
+    out_path: str,
+    log,
+) -> Dict[str, float]:
+    """:func:`parity_with_source` on test images; raise :class:`ParityError` below
+    ``min_cosine``. Returns the numbers and the required minimum."""
+    from facerec.deployment import format_parity, load_dataset_images
+
+    try:
+        images = load_dataset_images(cfg, num_images)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        raise type(e)(
+            f'{message} (the parity check takes images from the test dataloader of the '
+            'config: check its data root, e.g. $FACEREC_DATA, or skip it with --no-parity)'
+        ) from None
+    stats = parity_with_source(model, source, images)
+    log(format_parity(stats, name='converted', reference='source (functional)'))
+    if not stats['cosine_min'] >= min_cosine:
+        raise ParityError(
+            f'Parity check failed: cosine min {stats["cosine_min"]:.6f} < {min_cosine} '
+            f'between the converted model and the source on {stats["num_samples"]} images; '
+            f'{out_path} was not written'
+        )
+    return dict(stats, min_cosine_required=float(min_cosine))
+
+
 def convert_foamliu_checkpoint(
     cfg: Any,
     source_path: str,
@@ -483,25 +512,7 @@ def convert_foamliu_checkpoint(
         embedding_size=int(backbone.embedding_size),
     )
     if parity:
-        from facerec.deployment import format_parity, load_dataset_images
-
-        try:
-            images = load_dataset_images(cfg, num_images)
-        except (FileNotFoundError, KeyError, ValueError) as e:
-            message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-            raise type(e)(
-                f'{message} (the parity check takes images from the test dataloader of the '
-                'config: check its data root, e.g. $FACEREC_DATA, or skip it with --no-parity)'
-            ) from None
-        stats = parity_with_source(model, source, images)
-        log(format_parity(stats, name='converted', reference='source (functional)'))
-        meta['parity'] = dict(stats, min_cosine_required=float(min_cosine))
-        if not stats['cosine_min'] >= min_cosine:
-            raise ParityError(
-                f'Parity check failed: cosine min {stats["cosine_min"]:.6f} < {min_cosine} '
-                f'between the converted model and the source on {stats["num_samples"]} images; '
-                f'{out_path} was not written'
-            )
+        meta['parity'] = _check_parity(cfg, model, source, num_images, min_cosine, out_path, log)
     converted = [
         n for n, _ in model.named_modules() if n == 'backbone' or n.startswith('backbone.')
     ]
