@@ -123,7 +123,7 @@ def export_model(
 
 
 def describe_export(
-    cfg: Any, plan: ExportPlan, checkpoint: str, config: Optional[str] = None, opset: int = 0
+    cfg: Any, plan: ExportPlan, checkpoint: str, opset: int, config: Optional[str] = None
 ) -> dict:
     """The sidecar of an exported model: the model's description
     (:func:`~facerec.deployment.metadata.describe_torch_model`) and the export's details."""
@@ -197,7 +197,7 @@ def export_from_config(
         images = _dataset_images(cfg, calib_samples, source, plan.input_size, seed)
         calibration = dict(method='nncf.quantize', num_samples=len(images), source=source)
     module, task = export_model(plan, images, opset_version)
-    meta = describe_export(cfg, plan, checkpoint, config_path, opset_version)
+    meta = describe_export(cfg, plan, checkpoint, opset_version, config_path)
     if calibration is not None:
         meta['calibration'] = calibration
     keep_sibling_parity(plan.output, meta)
