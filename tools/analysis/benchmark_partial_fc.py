@@ -6,7 +6,8 @@ on this machine) with a fixed global batch, and the replicated head (``AMSoftmax
 same CosFace margin) in one process. It prints a Markdown table:
 
 - ``classifier MiB/rank``: bytes of the head's tensors that live across steps on one rank,
-  weights + gradient + SGD momentum, measured from the tensors after a step;
+  weights + gradient + SGD momentum (the gradient is freed between steps, as mmengine's
+  ``zero_grad`` does, and counted at its size);
 - ``peak RSS MiB/rank``: the largest resident size of a rank's process (cases run from
   small to large, so it is the current case's peak; it includes ~0.7 GiB of libraries and
   the transient logits of the step);
@@ -60,9 +61,7 @@ def peak_rss_mib() -> float:
 def state_mib(head: torch.nn.Module, optimizer: torch.optim.Optimizer) -> float:
     total = 0
     for p in head.parameters():
-        total += p.numel() * p.element_size()
-        if p.grad is not None:
-            total += p.grad.numel() * p.grad.element_size()
+        total += 2 * p.numel() * p.element_size()  # the weights and their gradient
         for value in optimizer.state.get(p, {}).values():
             if torch.is_tensor(value):
                 total += value.numel() * value.element_size()
@@ -83,7 +82,7 @@ def time_head(head, batch: int, dim: int, num_classes: int, steps: int, rank: in
         start = time.perf_counter()
         head.loss(feats, labels)['loss_cls'].backward()
         optimizer.step()
-        optimizer.zero_grad(set_to_none=False)
+        optimizer.zero_grad()
         if world > 1:
             dist.barrier()
         if step:

@@ -161,9 +161,15 @@ class PartialFCHead(BaseModule):
         return index, torch.where(local >= 0, column[local.clamp(min=0)], -1)
 
     def cosine(self, feats: torch.Tensor, index: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Cosines between the embeddings and the local centres (rows ``index`` only)."""
+        """Cosines between the embeddings and the local centres (rows ``index`` only).
+
+        Computed as ``(x / |x|) . w / |w|``: dividing the (batch, classes) products by the
+        centre norms avoids a normalised copy of the centres and the backward temporaries
+        it brings, each as large as the shard.
+        """
         weight = self.weight if index is None else self.weight[index]
-        return F.linear(F.normalize(feats, dim=1), F.normalize(weight, dim=1))
+        norms = weight.norm(dim=1).clamp(min=1e-12)
+        return F.linear(F.normalize(feats, dim=1), weight) / norms
 
     def forward(self, feats: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Scaled logits of this rank's centres, no gathering or sampling.
