@@ -5,7 +5,7 @@ from typing import Any, Optional
 import torch.nn as nn
 
 
-def load_weights(model: nn.Module, checkpoint: str) -> nn.Module:
+def load_weights_only(model: nn.Module, checkpoint: str) -> nn.Module:
     """Load the weights of a checkpoint into ``model`` (strict), unpickling weights only.
 
     The file is read with ``torch.load(..., weights_only=True)`` allowing only the plain-data
@@ -39,7 +39,7 @@ def load_weights(model: nn.Module, checkpoint: str) -> nn.Module:
 
 
 def build_model(cfg: Any, checkpoint: Optional[str] = None) -> nn.Module:
-    """Build ``cfg.model`` and load a checkpoint into it (:func:`load_weights`), in eval mode.
+    """Build ``cfg.model`` and load a checkpoint into it (:func:`load_weights_only`), in eval mode.
 
     Args:
         cfg: A config (or dict) with a ``model`` entry.
@@ -52,7 +52,7 @@ def build_model(cfg: Any, checkpoint: Optional[str] = None) -> nn.Module:
     register_all_modules()
     model = MODELS.build(cfg['model'])
     if checkpoint is not None:
-        load_weights(model, checkpoint)
+        load_weights_only(model, checkpoint)
     return model.eval()
 
 

@@ -1,4 +1,4 @@
-"""build_model / load_weights: a config's model with trained weights, read weights-only."""
+"""build_model / load_weights_only: a config's model with trained weights, read weights-only."""
 
 import pickle
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from facerec.utils import build_model, load_weights
+from facerec.utils import build_model, load_weights_only
 
 MODEL = dict(
     type='FaceRecognizer',
@@ -41,7 +41,7 @@ def test_refuses_pickled_code(tmp_path, capsys):
     torch.save({'state_dict': {}, 'meta': Payload()}, str(ckpt))
     model = build_model(dict(model=MODEL))
     with pytest.raises(pickle.UnpicklingError, match='evil.pth'):
-        load_weights(model, str(ckpt))
+        load_weights_only(model, str(ckpt))
     assert 'unpickled' not in capsys.readouterr().out
 
 
