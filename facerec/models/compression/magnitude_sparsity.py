@@ -1,7 +1,7 @@
 """Magnitude sparsity: the smallest weights of the backbone masked out, raised on a schedule."""
 
 import copy
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -150,30 +150,11 @@ class MagnitudeSparsity(BaseCompressedModel):
     Args:
         architecture: The model to compress (config or module).
         sparsity: Settings, see :class:`SparsityStep`.
-        compress: Attribute path of the compressed sub-module. Defaults to ``'backbone'``.
-        example_input_shape: ``(C, H, W)`` of the inputs, if the backbone has no
-            ``input_size``.
-        norm_eval: Freeze the backbone's batch-norm statistics while fine-tuning.
-        data_preprocessor: Defaults to the architecture's.
-        init_cfg: Weight initialisation config.
+        **kwargs: ``compress``, ``example_input_shape``, ``norm_eval``, ``data_preprocessor``
+            and ``init_cfg`` of :class:`~.base_compressed_model.BaseCompressedModel`.
     """
 
     def __init__(
-        self,
-        architecture: Union[dict, nn.Module],
-        sparsity: Optional[dict] = None,
-        compress: str = 'backbone',
-        example_input_shape: Optional[Sequence[int]] = None,
-        norm_eval: bool = False,
-        data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-        init_cfg: Optional[dict] = None,
+        self, architecture: Union[dict, nn.Module], sparsity: Optional[dict] = None, **kwargs
     ) -> None:
-        super().__init__(
-            architecture,
-            [SparsityStep(sparsity)],
-            compress=compress,
-            example_input_shape=example_input_shape,
-            norm_eval=norm_eval,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-        )
+        super().__init__(architecture, [SparsityStep(sparsity)], **kwargs)

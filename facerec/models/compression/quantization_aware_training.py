@@ -1,7 +1,7 @@
 """Int8 quantisation-aware training: NNCF fake quantizers, calibrated, then fine-tuned."""
 
 import copy
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -178,12 +178,8 @@ class QuantizationAwareTraining(BaseCompressedModel):
         quantization: Settings, see :class:`QuantizationStep`.
         sparsity: Optional magnitude-sparsity settings, see
             :class:`~facerec.models.compression.magnitude_sparsity.SparsityStep`.
-        compress: Attribute path of the compressed sub-module. Defaults to ``'backbone'``.
-        example_input_shape: ``(C, H, W)`` of the inputs, if the backbone has no
-            ``input_size``.
-        norm_eval: Freeze the backbone's batch-norm statistics while fine-tuning.
-        data_preprocessor: Defaults to the architecture's.
-        init_cfg: Weight initialisation config.
+        **kwargs: ``compress``, ``example_input_shape``, ``norm_eval``, ``data_preprocessor``
+            and ``init_cfg`` of :class:`~.base_compressed_model.BaseCompressedModel`.
     """
 
     def __init__(
@@ -191,20 +187,8 @@ class QuantizationAwareTraining(BaseCompressedModel):
         architecture: Union[dict, nn.Module],
         quantization: Optional[dict] = None,
         sparsity: Optional[dict] = None,
-        compress: str = 'backbone',
-        example_input_shape: Optional[Sequence[int]] = None,
-        norm_eval: bool = False,
-        data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-        init_cfg: Optional[dict] = None,
+        **kwargs,
     ) -> None:
         steps: List[CompressionStep] = [SparsityStep(sparsity)] if sparsity is not None else []
         steps.append(QuantizationStep(quantization))
-        super().__init__(
-            architecture,
-            steps,
-            compress=compress,
-            example_input_shape=example_input_shape,
-            norm_eval=norm_eval,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-        )
+        super().__init__(architecture, steps, **kwargs)
