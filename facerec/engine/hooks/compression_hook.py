@@ -10,15 +10,18 @@ from facerec.registry import HOOKS
 
 
 def _compressed_model(runner):
+    """The compressed model of the run: the runner's model or a module inside it (the
+    student of a distiller)."""
     from facerec.models.compression import BaseCompressedModel
 
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    if not isinstance(model, BaseCompressedModel):
+    found = next((m for m in model.modules() if isinstance(m, BaseCompressedModel)), None)
+    if found is None:
         raise TypeError(
             'CompressionHook needs a compressed model (type=QuantizationAwareTraining or '
-            f'MagnitudeSparsity), got {type(model).__name__}'
+            f'MagnitudeSparsity, or a distiller with such a student), got {type(model).__name__}'
         )
-    return model
+    return found
 
 
 def collect_batches(model, dataloader, num_batches: int) -> List[torch.Tensor]:
@@ -38,7 +41,7 @@ def collect_batches(model, dataloader, num_batches: int) -> List[torch.Tensor]:
 @HOOKS.register_module()
 class CompressionHook(Hook):
     """Initialise, schedule and report a compressed model (``QuantizationAwareTraining``,
-    ``MagnitudeSparsity``).
+    ``MagnitudeSparsity``, also as a distiller's student). Calibration starts here only.
 
     - Before training, unless the model already holds a calibrated state (resumed run), it is
       initialised with ``calibration_batches`` batches of the training set (default: the

@@ -21,7 +21,7 @@ from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
+from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 
 _TRUSTED = contextvars.ContextVar('facerec_trusted_checkpoint', default=False)
 
@@ -168,18 +168,18 @@ def _examples(keys, n: int = 3) -> str:
     return ', '.join(repr(k) for k in keys[:n]) + more
 
 
-def check_checkpoint_overlap(
-    model: torch.nn.Module, state: Mapping[str, torch.Tensor], filename: str
+def _refuse_if_nothing_loaded(
+    model: torch.nn.Module,
+    unexpected: Sequence[str],
+    state: Mapping[str, torch.Tensor],
+    filename: str,
 ) -> None:
     """Refuse a checkpoint none of whose weights the model has (a checkpoint of another kind
-    of model). Keys may also match the tail of a model key (a wrapped model such as a
-    compressed one takes the bare architecture's checkpoint)."""
-    own = model.state_dict().keys()
-    names = set()
-    for key in own:
-        parts = key.split('.')
-        names.update('.'.join(parts[i:]) for i in range(len(parts)))
-    if not any(k in names for k in state):
+    of model): every key was unexpected. Judged on what the model's loaders made of the keys,
+    so a wrapper that takes a checkpoint of the model it wraps
+    (:mod:`facerec.models.wrapped_model`, one key for one key) is judged like any model."""
+    if state and len(set(unexpected)) >= len(state):
+        own = model.state_dict().keys()
         raise ValueError(
             f'Checkpoint {filename} does not fit {type(model).__name__}: none of its '
             f'{len(state)} weights ({_examples(state)}) is in the model '
@@ -187,13 +187,31 @@ def check_checkpoint_overlap(
         )
 
 
+def load_weights(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], filename: str, strict: bool = False
+) -> None:
+    """Load ``state`` into ``model`` as mmengine does (keys and shapes that differ are logged,
+    or raised with ``strict``), refusing a checkpoint none of whose weights the model has.
+
+    Raises:
+        ValueError: No weight of the checkpoint is in the model.
+    """
+    reports = []
+    handle = model.register_load_state_dict_post_hook(lambda _, keys: reports.append(keys))
+    try:
+        load_state_dict(model, state, strict)
+    finally:
+        handle.remove()
+    _refuse_if_nothing_loaded(model, reports[-1].unexpected_keys, state, filename)
+
+
 def check_backbone_weights(
     model: torch.nn.Module, state: Mapping[str, torch.Tensor], filename: str
 ) -> None:
     """Refuse a checkpoint that lacks weights of the model's backbone or has them in another
     shape, so fine-tuning never starts from partly random backbone weights. Other modules (a
-    margin head of another size, say) are not checked. Models whose weights are not under
-    ``backbone.`` (compression wrappers) are left to :func:`check_checkpoint_overlap`.
+    margin head of another size, say) are not checked, nor are models whose weights are not
+    under ``backbone.`` (wrappers such as the compressed models).
     """
     needed = {
         k: tuple(v.shape)
@@ -238,14 +256,15 @@ def load_for_inference(
     ``training_only_modules`` (e.g. a recogniser's margin head) may be absent.
 
     Raises:
-        ValueError: Shapes differ or inference weights are missing; the message names the
-            file and the keys.
+        ValueError: Shapes differ, no weight of the checkpoint is in the model or inference
+            weights are missing; the message names the file and the keys.
     """
     try:
         result = model.load_state_dict(state, strict=False)
     except RuntimeError as e:
         name = type(model).__name__
         raise ValueError(f'Checkpoint {filename} does not fit {name}: {e}') from None
+    _refuse_if_nothing_loaded(model, result.unexpected_keys, state, filename)
     optional = tuple(f'{m}.' for m in getattr(model, 'training_only_modules', ()))
     missing = [k for k in result.missing_keys if not k.startswith(optional)]
     if missing:

@@ -10,7 +10,7 @@ import torch.distributed as torch_dist
 from mmengine.dist import is_distributed, is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
+from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
@@ -20,11 +20,11 @@ from facerec.utils.process import workers_die_with_parent
 
 from .checkpoint_loading import (
     check_backbone_weights,
-    check_checkpoint_overlap,
     check_resume_meta,
     checkpoint_state_dict,
     latest_checkpoint,
     load_for_inference,
+    load_weights,
     trusted_checkpoint_loading,
 )
 
@@ -102,12 +102,11 @@ class FaceRunner(Runner):
         state = checkpoint_state_dict(checkpoint, filename, revise_keys)
         if self._resuming:
             check_resume_meta(meta, filename)
-        check_checkpoint_overlap(model, state, filename)
         if self._load_for_inference and not strict:
             load_for_inference(model, state, filename)
         else:
             check_backbone_weights(model, state, filename)
-            load_state_dict(model, state, strict)
+            load_weights(model, state, filename, strict)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

@@ -8,8 +8,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
-from facerec.registry import MODELS
-
+from ..wrapped_model import WrappedModelParts, adopt_wrapped_checkpoint, build_wrapped_model
 from .nncf_utils import (
     HOOK_STORAGE_NAME,
     compression_config,
@@ -25,10 +24,6 @@ from .nncf_utils import (
 
 #: Version of the extra state a compressed model writes into its checkpoints.
 STATE_FORMAT = 1
-
-# Hook placement found for a (module config, algorithms) pair: building the same config twice
-# (a test, then the runner) traces the network once.
-_STRUCTURE_CACHE: Dict[str, Dict[str, Any]] = {}
 
 
 class CompressionStep:
@@ -54,11 +49,11 @@ class CompressionStep:
         raise NotImplementedError
 
     def to_dict(self) -> Dict[str, Any]:
-        """The settings, as plain data (stored in checkpoints and used as a cache key)."""
+        """The settings, as plain data (stored in checkpoints)."""
         raise NotImplementedError
 
 
-class BaseCompressedModel(BaseModel):
+class BaseCompressedModel(WrappedModelParts, BaseModel):
     """An ``architecture`` (``FaceRecognizer``, ``LandmarkRegressor``...) with a compressed part.
 
     The sub-module named by ``compress`` (the backbone by default: the margin head is only used
@@ -71,16 +66,17 @@ class BaseCompressedModel(BaseModel):
        on synthetic inputs, so the optimiser that the runner builds next sees every trainable
        tensor and a compressed checkpoint loads into the model as it is.
     2. ``load_from`` may point at a checkpoint of the bare architecture (the fp32 model to
-       compress): its keys are mapped under ``architecture.`` and the model is marked
-       uninitialised.
+       compress): it loads into ``architecture`` (see :meth:`_load_from_state_dict`) and the
+       compression state, which it lacks, stays uncalibrated.
     3. :meth:`initialize_compression` compresses a copy of the (now trained) fp32 sub-module
        with real batches (range calibration, magnitude masks, batch-norm adaptation) and copies
-       its state into the model in place. ``CompressionHook`` calls it before training with
-       batches of the training set.
+       its state into the model in place. ``CompressionHook`` calls it before training (or
+       before testing an uncalibrated model) with batches of the training set; training or
+       predicting with an uncalibrated model is refused.
     4. Checkpoints hold the hook tensors and, as the module's extra state, the NNCF config of
        the hooks as JSON (UTF-8 bytes in a uint8 tensor), so they load weights-only; a
        checkpoint whose hooks differ from the constructed ones has its own placement restored
-       before its tensors load.
+       (:meth:`set_extra_state`) before its tensors load.
 
     Args:
         architecture: Config (or module) of the model to compress.
@@ -105,17 +101,9 @@ class BaseCompressedModel(BaseModel):
         data_preprocessor: Optional[Union[dict, nn.Module]] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
-        arch_cfg = dict(architecture) if isinstance(architecture, dict) else None
-        if isinstance(architecture, dict):
-            architecture = MODELS.build(architecture)
-        if not isinstance(architecture, nn.Module):
-            raise TypeError(
-                f'architecture must be a config dict or a module, got {type(architecture).__name__}'
-            )
-        if data_preprocessor is None:
-            data_preprocessor = getattr(architecture, 'data_preprocessor', None)
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
+        architecture, data_preprocessor = build_wrapped_model(
+            architecture, data_preprocessor, 'architecture'
+        )
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.architecture = architecture
         if not steps:
@@ -141,9 +129,7 @@ class BaseCompressedModel(BaseModel):
         self.register_buffer('compression_initialized', torch.tensor(False))
         self.register_buffer('sparsity_level', torch.tensor(0.0))
         self.sparsity_step = next((s for s in self.steps if s.name == 'sparsity'), None)
-        self._warned_uninitialised = False
-        self._structure = self._place_hooks(target, arch_cfg)
-        self.register_load_state_dict_pre_hook(self._adapt_state_dict)
+        self._structure = self._place_hooks(target)
 
     # ------------------------------------------------------------------ structure
     @staticmethod
@@ -162,27 +148,12 @@ class BaseCompressedModel(BaseModel):
             raise ValueError(f'example_input_shape must be (C, H, W), got {shape!r}')
         return shape
 
-    def _place_hooks(self, target: nn.Module, arch_cfg: Optional[dict]) -> Dict[str, Any]:
+    def _place_hooks(self, target: nn.Module) -> Dict[str, Any]:
         """Insert the hooks of the algorithms into ``target`` (values are not calibrated)."""
-        key = None
-        if arch_cfg is not None:
-            sub_cfg = arch_cfg
-            for part in self.compress.split('.'):
-                sub_cfg = sub_cfg.get(part) if isinstance(sub_cfg, dict) else None
-            if isinstance(sub_cfg, dict):
-                key = json.dumps(
-                    [sub_cfg, [s.to_dict() for s in self.steps], self.example_input_shape],
-                    sort_keys=True,
-                    default=str,
-                )
-        config = _STRUCTURE_CACHE.get(key) if key is not None else None
-        if config is None:
-            generator = torch.Generator().manual_seed(0)
-            batches = [torch.randn((2, *self.example_input_shape), generator=generator)]
-            compressed = self._run_steps(uncompressed_copy(target), batches, calibrate=False)
-            config = compression_config(compressed)
-            if key is not None:
-                _STRUCTURE_CACHE[key] = config
+        generator = torch.Generator().manual_seed(0)
+        batches = [torch.randn((2, *self.example_input_shape), generator=generator)]
+        compressed = self._run_steps(uncompressed_copy(target), batches, calibrate=False)
+        config = compression_config(compressed)
         restore_compression(target, config)
         return config
 
@@ -294,41 +265,10 @@ class BaseCompressedModel(BaseModel):
         return json.loads(state)
 
     def set_extra_state(self, state: Any) -> None:
-        # The placement was checked (and restored if needed) by ``_adapt_state_dict``.
-        pass
-
-    def _adapt_state_dict(
-        self, module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
-    ) -> None:
-        """Load-state-dict pre-hook: accept bare-architecture checkpoints and restore the
-        hook placement stored in compressed ones."""
-        own_keys = list(self.state_dict(prefix=prefix).keys())
-        arch_prefix = prefix + 'architecture.'
-        extra_key = prefix + '_extra_state'
-        ours = [k for k in state_dict if k.startswith(prefix)]
-        if not any(k.startswith(arch_prefix) for k in ours):
-            # A checkpoint of the bare architecture: the fp32 weights to compress.
-            own = set(own_keys)
-            for key in ours:
-                rest = key[len(prefix) :]
-                if arch_prefix + rest in own:
-                    value = state_dict.pop(key)
-                    state_dict[arch_prefix + rest] = value
-                    if key in own:
-                        state_dict[key] = value
-            current = self.state_dict(prefix=prefix, keep_vars=True)
-            for key in own_keys:
-                if is_hook_key(key) and key not in state_dict:
-                    state_dict[key] = current[key].detach()
-            state_dict[prefix + 'compression_initialized'] = torch.tensor(False)
-            state_dict[prefix + 'sparsity_level'] = torch.tensor(0.0)
-            state_dict[extra_key] = self.get_extra_state()
-            return
-        stored = state_dict.get(extra_key)
-        if stored is None:
-            return
+        """Check the stored compression settings and restore the checkpoint's hook placement
+        where it differs from the constructed one (before the hook tensors load)."""
         try:
-            stored = self.decode_extra_state(stored)
+            stored = self.decode_extra_state(state)
             config = stored['nncf']
         except (TypeError, ValueError, KeyError) as e:
             raise ValueError(f'Unreadable compression state in the checkpoint: {e}') from e
@@ -337,18 +277,33 @@ class BaseCompressedModel(BaseModel):
                 f'The checkpoint compresses {stored.get("compress")!r} but the config '
                 f'compresses {self.compress!r}'
             )
-        if not same_structure(config, self._structure):
-            print_log(
-                'The checkpoint places other compression hooks than this config '
-                f'({len(config["compression_state"])} vs '
-                f"{len(self._structure['compression_state'])}); restoring the checkpoint's",
-                logger='current',
-                level=30,
-            )
-            target = self.compressed_module
-            remove_compression(target)
-            restore_compression(target, config)
-            self._structure = config
+        if same_structure(config, self._structure):
+            return
+        print_log(
+            'The checkpoint places other compression hooks than this config '
+            f'({len(config["compression_state"])} vs '
+            f"{len(self._structure['compression_state'])}); restoring the checkpoint's",
+            logger='current',
+            level=30,
+        )
+        target = self.compressed_module
+        remove_compression(target)
+        restore_compression(target, config)
+        self._structure = config
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        """Load the wrapper's own checkpoints and, for ``load_from`` the fp32 model to compress,
+        checkpoints of the bare architecture: their keys load under ``architecture.`` (see
+        :func:`~facerec.models.wrapped_model.adopt_wrapped_checkpoint`), and the compression
+        state they lack keeps this model's placement, marked uncalibrated."""
+        if adopt_wrapped_checkpoint(state_dict, prefix, 'architecture'):
+            self.compression_initialized.fill_(False)
+            self.sparsity_level.fill_(0.0)
+            arch_prefix = f'{prefix}architecture.'
+            for key, value in self.state_dict(prefix=prefix).items():
+                if is_hook_key(key) or not key.startswith(arch_prefix):
+                    state_dict.setdefault(key, value)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ forward
     def train(self, mode: bool = True) -> 'BaseCompressedModel':
@@ -361,26 +316,6 @@ class BaseCompressedModel(BaseModel):
                     module.eval()
         return self
 
-    @property
-    def backbone(self) -> nn.Module:
-        """The architecture's backbone."""
-        return self.architecture.backbone
-
-    @property
-    def training_only_modules(self) -> Tuple[str, ...]:
-        """The architecture's training-only sub-modules, under ``architecture.``."""
-        names = getattr(self.architecture, 'training_only_modules', ())
-        return tuple(f'architecture.{name}' for name in names)
-
-    @property
-    def head(self) -> Optional[nn.Module]:
-        """The architecture's head, if it has one."""
-        return getattr(self.architecture, 'head', None)
-
-    @property
-    def with_head(self) -> bool:
-        return self.head is not None
-
     def extract_feat(self, inputs: torch.Tensor) -> Any:
         """The architecture's ``extract_feat`` through the compressed sub-module.
 
@@ -388,6 +323,8 @@ class BaseCompressedModel(BaseModel):
         QuantizeLinear/DequantizeLinear pairs under ``torch.onnx.export`` and as
         ``torch.fake_quantize_*`` ops (OpenVINO ``FakeQuantize``) under any other tracer.
         """
+        if self.training:
+            self._check_calibrated()  # e.g. a distiller training this model as its student
         if torch.jit.is_tracing():
             set_quantizer_export_mode(self.compressed_module, torch.onnx.is_in_onnx_export())
         return self.architecture.extract_feat(inputs)
@@ -398,22 +335,15 @@ class BaseCompressedModel(BaseModel):
         """Run the architecture in ``mode`` (``'loss'``, ``'predict'`` or ``'tensor'``)."""
         if mode == 'tensor':
             return self.extract_feat(inputs)
-        if mode == 'loss' and not self.is_initialized:
-            if not self._warned_uninitialised:
-                print_log(
-                    'The compressed model was not initialised before training (no '
-                    'CompressionHook?); calibrating on the first training batch only',
-                    logger='current',
-                    level=30,
-                )
-                self._warned_uninitialised = True
-            self.initialize_compression([inputs], refine=False)
-        if mode == 'predict' and not self.is_initialized:
+        self._check_calibrated()
+        return self.architecture(inputs, data_samples, mode)
+
+    def _check_calibrated(self) -> None:
+        if not self.is_initialized:
             raise RuntimeError(
                 'The compressed model holds no calibrated state: load a compressed checkpoint, '
                 'or add CompressionHook to custom_hooks to calibrate it on the training data'
             )
-        return self.architecture(inputs, data_samples, mode)
 
     # ------------------------------------------------------------------ reporting
     def compression_summary(self) -> Dict[str, float]:

@@ -12,6 +12,8 @@ from mmengine.model import BaseModel
 from facerec.registry import MODELS
 from facerec.structures import FaceDataSample
 
+from ..wrapped_model import WrappedModelParts, adopt_wrapped_checkpoint, build_wrapped_model
+
 #: The keys of each kind of ``teacher`` config.
 TEACHER_KINDS = {
     'checkpoint': ({'config', 'checkpoint'}, set()),
@@ -177,7 +179,7 @@ class FrozenTeacher:
 
 
 @MODELS.register_module()
-class EmbeddingDistiller(BaseModel):
+class EmbeddingDistiller(WrappedModelParts, BaseModel):
     """Train a student recogniser to reproduce a frozen teacher's embeddings.
 
     Every mode but ``'loss'`` is the student's: ``predict``, ``extract_feat`` and ``'tensor'``
@@ -195,7 +197,7 @@ class EmbeddingDistiller(BaseModel):
 
     Args:
         student: Config (or module) of a recogniser: ``FaceRecognizer`` or a compression
-            wrapper around one.
+            wrapper around one (calibrated by ``CompressionHook``).
         teacher: One of
 
             - ``dict(config=CFG, checkpoint=CKPT)``: a facerec model, built from its config
@@ -215,6 +217,8 @@ class EmbeddingDistiller(BaseModel):
         init_cfg: Weight initialisation config.
     """
 
+    wrapped_name = 'student'
+
     def __init__(
         self,
         student: Union[dict, nn.Module],
@@ -224,19 +228,7 @@ class EmbeddingDistiller(BaseModel):
         data_preprocessor: Optional[Union[dict, nn.Module]] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
-        if isinstance(student, dict):
-            student = MODELS.build(student)
-        if not isinstance(student, nn.Module) or not callable(
-            getattr(student, 'extract_feat', None)
-        ):
-            raise TypeError(
-                'student must be a recogniser config or module with extract_feat, got '
-                f'{type(student).__name__}'
-            )
-        if data_preprocessor is None:
-            data_preprocessor = getattr(student, 'data_preprocessor', None)
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
+        student, data_preprocessor = build_wrapped_model(student, data_preprocessor, 'student')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.student = student
         # A plain attribute (not a Module): outside state_dict, parameters() and train().
@@ -263,27 +255,12 @@ class EmbeddingDistiller(BaseModel):
             self.distill_losses.append(module)
         if not self.distill_losses and self.head_loss_weight == 0:
             raise ValueError('EmbeddingDistiller needs distill_losses or head_loss_weight > 0')
-        self.register_load_state_dict_pre_hook(self._map_student_state_dict)
 
     # ------------------------------------------------------------------ parts
     @property
     def architecture(self) -> nn.Module:
         """The student's recogniser (inside a compression wrapper, the wrapped one)."""
         return getattr(self.student, 'architecture', self.student)
-
-    @property
-    def backbone(self) -> nn.Module:
-        """The student's backbone."""
-        return self.student.backbone
-
-    @property
-    def head(self) -> Optional[nn.Module]:
-        """The student's head, if any."""
-        return getattr(self.architecture, 'head', None)
-
-    @property
-    def with_head(self) -> bool:
-        return self.head is not None
 
     @property
     def teacher(self) -> FrozenTeacher:
@@ -293,8 +270,7 @@ class EmbeddingDistiller(BaseModel):
     @property
     def training_only_modules(self) -> Tuple[str, ...]:
         """The student's training-only sub-modules and the distillation losses."""
-        names = getattr(self.student, 'training_only_modules', ())
-        return (*(f'student.{name}' for name in names), 'distill_losses')
+        return (*super().training_only_modules, 'distill_losses')
 
     def _device(self) -> torch.device:
         param = next(self.student.parameters(), None)
@@ -314,20 +290,12 @@ class EmbeddingDistiller(BaseModel):
             self._teacher.module.eval()
         return self
 
-    def _map_student_state_dict(
-        self, module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
-    ) -> None:
-        """Load-state-dict pre-hook: a checkpoint of the bare student (``load_from`` a trained
-        recogniser) loads into ``student.``."""
-        ours = [k for k in state_dict if k.startswith(prefix)]
-        student_prefix = prefix + 'student.'
-        if not ours or any(k.startswith(student_prefix) for k in ours):
-            return
-        for key in ours:
-            rest = key[len(prefix) :]
-            if rest.startswith('data_preprocessor.'):
-                continue
-            state_dict[student_prefix + rest] = state_dict.pop(key)
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        """Load the distiller's own checkpoints and checkpoints of the bare student
+        (``load_from`` a trained recogniser), whose keys load under ``student.`` (see
+        :func:`~facerec.models.wrapped_model.adopt_wrapped_checkpoint`)."""
+        adopt_wrapped_checkpoint(state_dict, prefix, self.wrapped_name)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ forward
     def extract_feat(self, inputs: torch.Tensor) -> Any:
@@ -377,11 +345,7 @@ class EmbeddingDistiller(BaseModel):
         self, inputs: torch.Tensor, data_samples: List[FaceDataSample]
     ) -> Dict[str, torch.Tensor]:
         """The distillation losses (``loss_<name>``) and the student's head losses, weighted."""
-        student = self.student
-        if getattr(student, 'is_initialized', True) is False:
-            # A compression wrapper not calibrated by a hook: calibrate on this batch.
-            student.initialize_compression([inputs.detach()], refine=False)
-        feats = student.extract_feat(inputs)
+        feats = self.student.extract_feat(inputs)
         losses: Dict[str, torch.Tensor] = {}
         if self.head_loss_weight > 0:
             arch = self.architecture

@@ -120,3 +120,51 @@ def test_hook_refuses_an_uncompressed_model(fp32_checkpoint, tmp_path):
     cfg['custom_hooks'] = [dict(type='CompressionHook')]
     with pytest.raises(TypeError, match='needs a compressed model'):
         make_runner(cfg, 'plain').train()
+
+
+def test_hook_calibrates_the_compressed_student_of_a_distiller():
+    """The hook is where calibration starts, also for a distiller's compressed student."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MMLogger
+
+    from facerec.engine.hooks import CompressionHook
+    from facerec.registry import MODELS
+    from facerec.structures import FaceDataSample
+
+    architecture = dict(
+        type='FaceRecognizer',
+        backbone=dict(type='MobileFaceNet', widen_factor=0.25, embedding_size=16, input_size=32),
+        head=dict(type='AMSoftmaxHead', num_classes=4, in_channels=16),
+    )
+    student = dict(
+        type='QuantizationAwareTraining',
+        architecture=dict(architecture, backbone=dict(architecture['backbone'], **TINY_BACKBONE)),
+        quantization=dict(calibration_batches=1),
+    )
+    # No distillation loss: the teacher is never loaded.
+    distiller = MODELS.build(
+        dict(
+            type='EmbeddingDistiller',
+            student=student,
+            teacher=dict(embeddings='never-read.npz'),
+            distill_losses=[],
+        )
+    ).train()
+    gen = torch.Generator().manual_seed(0)
+    images = [
+        torch.randint(0, 256, (3, 32, 32), generator=gen, dtype=torch.uint8) for _ in range(4)
+    ]
+    samples = [FaceDataSample().set_gt_label(i) for i in range(4)]
+    inputs = distiller.data_preprocessor(dict(inputs=images, data_samples=samples), True)['inputs']
+    with pytest.raises(RuntimeError, match='CompressionHook'):
+        distiller(inputs, samples, mode='loss')
+    runner = SimpleNamespace(
+        model=distiller,
+        train_dataloader=[dict(inputs=images, data_samples=samples)],
+        logger=MMLogger.get_current_instance(),
+    )
+    CompressionHook().before_train(runner)
+    assert distiller.student.is_initialized
+    losses = distiller(inputs, samples, mode='loss')
+    assert torch.isfinite(losses['loss_cls'])

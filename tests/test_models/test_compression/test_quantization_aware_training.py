@@ -89,32 +89,69 @@ def test_norm_eval_freezes_batch_norm_statistics(norm_eval, face_fp32, face_arch
     assert all(m.weight.grad is not None for m in norms)
 
 
-def test_uninitialised_model_refuses_to_predict_and_calibrates_on_first_loss(
-    face_fp32, face_arch_cfg, make_batches
-):
+def test_uninitialised_model_refuses_to_predict_and_to_train(face_fp32, face_arch_cfg):
     from facerec.structures import FaceDataSample
 
     model = build_qat(face_fp32, face_arch_cfg)
+    x = torch.randn(4, 3, 32, 32)
     with pytest.raises(RuntimeError, match='CompressionHook'):
-        model(torch.randn(1, 3, 32, 32), None, mode='predict')
+        model(x[:1], None, mode='predict')
     samples = [FaceDataSample().set_gt_label(i) for i in range(4)]
-    model.train()(torch.randn(4, 3, 32, 32), samples, mode='loss')
-    assert model.is_initialized
+    with pytest.raises(RuntimeError, match='CompressionHook'):
+        model.train()(x, samples, mode='loss')
+    with pytest.raises(RuntimeError, match='CompressionHook'):
+        model.extract_feat(x)  # in training mode, e.g. as a distiller's student
+    assert not model.is_initialized
 
 
-def test_checkpoint_round_trip_is_weights_only_and_exact(
+def test_fp32_checkpoint_loads_into_the_architecture(face_fp32, face_arch_cfg, make_batches):
+    model = MODELS.build(dict(type='QuantizationAwareTraining', architecture=face_arch_cfg))
+    model.initialize_compression(make_batches())
+    hooks = {k: v.clone() for k, v in model.state_dict().items() if '__nncf_hooks.' in k}
+    # A checkpoint of the bare architecture: every key it has loads under `architecture.`.
+    model.load_state_dict(face_fp32.state_dict(), strict=True)
+    for key, value in face_fp32.state_dict().items():
+        assert torch.equal(model.architecture.state_dict()[key], value), key
+    # The hooks stay in place, but their calibration was of other weights.
+    assert hooks and all(torch.equal(model.state_dict()[k], v) for k, v in hooks.items())
+    assert not model.is_initialized
+
+
+def test_checkpoint_written_in_the_first_state_format_loads(
     face_fp32, face_arch_cfg, make_batches, tmp_path
 ):
+    """A checkpoint as the first release wrote it: the architecture's keys under
+    ``architecture.``, the two state buffers, and the extra state as format-1 JSON."""
+    import json
+
     model = build_qat(face_fp32, face_arch_cfg)
     model.initialize_compression(make_batches())
-    path = tmp_path / 'qat.pth'
-    torch.save({'state_dict': model.state_dict()}, path)
-    state = torch.load(path, weights_only=True)['state_dict']
-    stored = QuantizationAwareTraining.decode_extra_state(state['_extra_state'])
-    assert stored['nncf'] == model.compression_structure
-    assert stored['algorithms'][0]['activations'] == dict(mode='symmetric', signed=True)
+    state = {k: v for k, v in model.state_dict().items() if k != '_extra_state'}
+    assert all(
+        k.startswith('architecture.') or k in ('compression_initialized', 'sparsity_level')
+        for k in state
+    )
+    algorithm = dict(
+        name='quantization',
+        calibration_batches=10,
+        preset='performance',
+        weights=dict(mode='symmetric', per_channel=True),
+        activations=dict(mode='symmetric', signed=True),
+        target_device='ANY',
+        fast_bias_correction=True,
+        overflow_fix='disable',
+        ignored_scope=None,
+    )
+    text = json.dumps(
+        dict(
+            format=1, compress='backbone', algorithms=[algorithm], nncf=model.compression_structure
+        )
+    )
+    state['_extra_state'] = torch.tensor(list(text.encode('utf-8')), dtype=torch.uint8)
+    torch.save({'state_dict': state}, tmp_path / 'old.pth')
+    old = torch.load(tmp_path / 'old.pth', weights_only=True)['state_dict']
     fresh = MODELS.build(dict(type='QuantizationAwareTraining', architecture=face_arch_cfg))
-    fresh.load_state_dict(state, strict=True)
+    fresh.load_state_dict(old, strict=True)
     fresh.eval()
     assert fresh.is_initialized
     x = torch.randn(4, 3, 32, 32)
