@@ -1,11 +1,12 @@
 """Build a config's model and load trained weights into it, weights-only, for inference."""
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-import torch.nn as nn
+if TYPE_CHECKING:  # torch is imported when used: the tools set OpenMP up before that
+    import torch.nn as nn
 
 
-def load_weights_only(model: nn.Module, checkpoint: str) -> nn.Module:
+def load_weights_only(model: 'nn.Module', checkpoint: str) -> 'nn.Module':
     """Load the weights of a checkpoint into ``model`` (strict), unpickling weights only.
 
     The file is read with ``torch.load(..., weights_only=True)`` allowing only the plain-data
@@ -38,7 +39,7 @@ def load_weights_only(model: nn.Module, checkpoint: str) -> nn.Module:
     return model
 
 
-def build_model(cfg: Any, checkpoint: Optional[str] = None) -> nn.Module:
+def build_model(cfg: Any, checkpoint: Optional[str] = None) -> 'nn.Module':
     """Build ``cfg.model`` and load a checkpoint into it (:func:`load_weights_only`), in eval mode.
 
     Args:
