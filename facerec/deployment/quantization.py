@@ -49,6 +49,7 @@ def quantize_int8(
     model: nn.Module,
     calibration_images: Sequence[torch.Tensor],
     fast_bias_correction: bool = True,
+    overflow_fix: str = 'enable',
 ) -> nn.Module:
     """Quantise a float model to int8 with ``nncf.quantize`` (post-training).
 
@@ -58,11 +59,19 @@ def quantize_int8(
         calibration_images: Inputs of the model, each a ``(1, 3, H, W)`` float tensor
             (for an ``ExportWrapper``: raw BGR 0..255 pixels).
         fast_bias_correction: Use NNCF's fast bias correction (else the slower full one).
+        overflow_fix: NNCF's overflow fix: ``'enable'`` (default) stores weights on 7 bits
+            so that CPUs without VNNI (AVX2, AVX-512 without VNNI), whose int8 kernels
+            saturate the sums of products of 8-bit weights, compute what the model computes;
+            ``'first_layer_only'`` or ``'disable'`` keep the full 8 bits for CPUs with VNNI.
 
     Returns:
         The quantised copy, with NNCF fake quantizers on weights and activations.
     """
     import nncf
+    from nncf.quantization.advanced_parameters import (
+        AdvancedQuantizationParameters,
+        OverflowFix,
+    )
 
     if len(calibration_images) == 0:
         raise ValueError('int8 quantisation needs at least one calibration image')
@@ -80,4 +89,5 @@ def quantize_int8(
         nncf.Dataset(images),
         subset_size=len(images),
         fast_bias_correction=fast_bias_correction,
+        advanced_parameters=AdvancedQuantizationParameters(overflow_fix=OverflowFix(overflow_fix)),
     )
