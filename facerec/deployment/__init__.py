@@ -31,7 +31,7 @@ from .metadata import (
 from .onnx_export import compress_weights_to_fp16, export_onnx, fold_weight_quantizers
 from .openvino_export import export_openvino
 from .parity import check_parity, compare_outputs, format_parity
-from .quantization import has_fake_quantizers, quantize_int8
+from .quantization import cpu_has_vnni, has_fake_quantizers, quantize_int8
 from .runtime import (
     ExportedModel,
     InferenceModel,
@@ -68,6 +68,7 @@ __all__ = [
     'load_exported_model',
     'prepare_export',
     'quantize_int8',
+    'cpu_has_vnni',
     'read_metadata',
     'sidecar_path',
     'task_of_output',

@@ -45,6 +45,22 @@ def set_onnx_qdq_export(model: nn.Module) -> int:
     return len(quantizers)
 
 
+def cpu_has_vnni(cpuinfo: str = '/proc/cpuinfo') -> bool:
+    """Whether this CPU has VNNI (AVX-VNNI, AVX-512 VNNI or AMX int8) instructions.
+
+    Without them, OpenVINO's int8 kernels sum pairs of u8 x s8 products in saturating 16-bit
+    lanes, so a model quantised with full 8-bit weights (NNCF ``overflow_fix='disable'``) may
+    compute something else on this CPU; 7-bit weights (``'enable'``) cannot overflow.
+    Returns False where ``cpuinfo`` cannot be read (not Linux).
+    """
+    try:
+        with open(cpuinfo) as f:
+            flags = {w for line in f if line.startswith('flags') for w in line.split()}
+    except OSError:
+        return False
+    return bool(flags & {'avx512_vnni', 'avx_vnni', 'amx_int8'})
+
+
 def quantize_int8(
     model: nn.Module,
     calibration_images: Sequence[torch.Tensor],

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from facerec.deployment import (
     ExportWrapper,
     compare_outputs,
+    cpu_has_vnni,
     export_from_config,
     load_exported_model,
 )
@@ -21,7 +22,12 @@ def qat_setup(tmp_path_factory, randomize, recognizer_cfg):
     """The tiny recogniser with NNCF int8 fake quantizers, calibrated, and its checkpoint."""
     if MODELS.get('QuantizationAwareTraining') is None:
         pytest.skip('no QuantizationAwareTraining model registered')
-    quantization = dict(calibration_batches=1, activations=dict(signed=True))
+    # Without VNNI, OpenVINO's int8 kernels saturate sums of products of full 8-bit weights:
+    # there the model to deploy keeps 7-bit weights (NNCF's overflow fix).
+    overflow_fix = 'disable' if cpu_has_vnni() else 'enable'
+    quantization = dict(
+        calibration_batches=1, activations=dict(signed=True), overflow_fix=overflow_fix
+    )
     torch.manual_seed(0)
     architecture = randomize(MODELS.build(recognizer_cfg()))
     model = MODELS.build(
@@ -61,7 +67,11 @@ def test_qat_checkpoint_exports_as_int8(qat_setup, tmp_path, raw_images, fmt, su
         ref = ExportWrapper(model)(torch.from_numpy(images)).numpy()
     stats = compare_outputs(ref, load_exported_model(str(out))(images))
     assert stats['max_abs_ref'] > 0.1
-    if fmt == 'openvino':  # FakeQuantize computes what NNCF's fake quantizers compute
+    if not cpu_has_vnni():
+        # The overflow fix's halved weight ranges export rounded their own way: close, not
+        # identical (measured on an AVX2 CPU: mean cosine 0.98, minimum 0.96).
+        assert stats['cosine_mean'] > 0.95 and stats['cosine_min'] > 0.9
+    elif fmt == 'openvino':  # FakeQuantize computes what NNCF's fake quantizers compute
         assert stats['cosine_min'] > 0.9999
     else:
         # onnxruntime's QuantizeLinear breaks the ties (values half way between two int8
