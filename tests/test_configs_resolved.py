@@ -9,6 +9,7 @@ intended, regenerate the record and review its diff::
 import json
 import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from mmengine.config import Config
@@ -20,8 +21,11 @@ LEAF_CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.p
 
 
 def resolve(path: Path) -> dict:
-    """The config at ``path`` after ``_base_`` inheritance, as plain JSON data."""
-    cfg = Config.fromfile(str(path)).to_dict()
+    """The config at ``path`` after ``_base_`` inheritance, as plain JSON data (with the
+    data root of an environment that does not set ``$FACEREC_DATA``)."""
+    with mock.patch.dict(os.environ):
+        os.environ.pop('FACEREC_DATA', None)
+        cfg = Config.fromfile(str(path)).to_dict()
     return json.loads(json.dumps(cfg, sort_keys=True, default=repr))
 
 
