@@ -7,6 +7,8 @@ import torch
 from mmengine.config import Config
 
 from facerec import registry
+from facerec.engine.hooks.compression_hook import collect_batches
+from facerec.models.compression import BaseCompressedModel
 from facerec.registry import DATASETS, HOOKS, METRICS, MODELS, OPTIM_WRAPPERS, RUNNERS, TRANSFORMS
 from facerec.structures import FaceDataSample
 from facerec.utils import register_all_modules
@@ -94,11 +96,15 @@ def test_config_model_trains_one_step(path):
             th, tw = model.teacher.input_size
             sample.teacher_inputs = torch.randint(0, 256, (3, th, tw), dtype=torch.uint8)
         samples.append(sample)
+    data = dict(inputs=inputs, data_samples=samples)
+    compressed = [m for m in model.modules() if isinstance(m, BaseCompressedModel)]
+    for m in compressed:  # what CompressionHook does before the first step
+        m.initialize_compression(collect_batches(m, [data], 1))
     optim_wrapper = OPTIM_WRAPPERS.build(
         dict(type='OptimWrapper', optimizer=torch.optim.SGD(model.parameters(), lr=0.01))
     )
     before = [p.detach().clone() for p in model.parameters()]
-    log_vars = model.train_step(dict(inputs=inputs, data_samples=samples), optim_wrapper)
+    log_vars = model.train_step(data, optim_wrapper)
     assert torch.isfinite(torch.as_tensor(log_vars['loss']))
     changed = sum(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert changed > len(before) // 2
