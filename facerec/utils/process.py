@@ -11,7 +11,7 @@ import time
 from functools import partial
 from typing import Callable, Collection, Iterator, List, Optional
 
-from .threads import limit_worker_threads, worker_threads_limited
+from .threads import limit_opencv_threads, limit_worker_threads, worker_threads_limited
 
 #: Seconds a process stopped by a signal has to unwind before it is ended outright.
 STOP_GRACE_S = 5.0
@@ -167,9 +167,12 @@ def workers_die_with_parent(init_fn: Optional[Callable] = None) -> Callable[[int
     """
     if isinstance(init_fn, partial) and init_fn.func is _init_worker:
         return init_fn
+    limit_threads = worker_threads_limited()
+    if limit_threads:
+        limit_opencv_threads()  # inherited by forked workers (see limit_worker_threads)
     return partial(
         _init_worker,
         parent_pid=os.getpid(),
         init_fn=init_fn,
-        limit_threads=worker_threads_limited(),
+        limit_threads=limit_threads,
     )

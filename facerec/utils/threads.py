@@ -10,7 +10,8 @@ Three things make a PyTorch job on a shared CPU much slower than its fair share:
 - More intra-op threads than CPUs the process may run on
   (:func:`available_cpus`, which follows ``taskset`` and cgroup cpusets).
 - DataLoader workers that each start their own pools of torch and OpenCV
-  threads; :func:`limit_worker_threads` gives each one thread of both.
+  threads; :func:`limit_worker_threads` gives each one torch thread and
+  :func:`limit_opencv_threads` one OpenCV thread (set before they are forked).
 
 ``env_cfg.cpu_threads`` (``tools/train.py`` / ``tools/test.py --cpu-threads``)
 chooses the trainer's intra-op threads: unset or ``None`` for ``$OMP_NUM_THREADS``
@@ -107,11 +108,21 @@ def set_cpu_threads(cpu_threads: Optional[int] = None) -> int:
 
 
 def limit_worker_threads(worker_id: int = 0) -> None:
-    """A DataLoader ``worker_init_fn`` body: one torch and one OpenCV thread in the worker."""
-    import cv2
+    """A DataLoader ``worker_init_fn`` body: one torch thread in the worker.
+
+    OpenCV is not touched here: reconfiguring its thread pool in a forked worker can
+    deadlock on a lock held by a parent thread that does not exist in the child.
+    :func:`limit_opencv_threads` sets it in the parent before the workers start.
+    """
     import torch
 
     torch.set_num_threads(1)
+
+
+def limit_opencv_threads() -> None:
+    """One OpenCV thread in this process and in the DataLoader workers it forks later."""
+    import cv2
+
     cv2.setNumThreads(1)
 
 
