@@ -9,6 +9,7 @@ without anyone importing the module first, and mmengine's own components
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
@@ -34,6 +35,7 @@ __all__ = [
     'HOOKS',
     'LOG_PROCESSORS',
     'DATASETS',
+    'FUNCTIONS',
     'DATA_SAMPLERS',
     'TRANSFORMS',
     'MODELS',
@@ -66,6 +68,7 @@ DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['facerec.dat
 DATA_SAMPLERS = Registry(
     'data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['facerec.datasets']
 )
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['facerec.datasets'])
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['facerec.datasets.transforms']
 )

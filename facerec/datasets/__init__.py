@@ -2,6 +2,7 @@ from .annotation_io import AnnotationError, load_landmark_file, load_pairs_file
 from .base_dataset import BaseFaceDataset
 from .base_identity_dataset import BaseIdentityDataset
 from .celeba_identities import CELEBA_ALIGNED_MEAN_LANDMARKS, CelebAIdentities
+from .collate import SamplesByValue, face_collate
 from .image_folder_identities import ImageFolderIdentities
 from .landmark_datasets import BaseLandmarkDataset, CelebALandmarks, NDGLandmarks, VGGFace2Landmarks
 from .lfw_pairs import LFWPairs
@@ -22,6 +23,8 @@ __all__ = [
     'BaseIdentityDataset',
     'CELEBA_ALIGNED_MEAN_LANDMARKS',
     'CelebAIdentities',
+    'face_collate',
+    'SamplesByValue',
     'ImageFolderIdentities',
     'LFWPairs',
     'IdentityBalancedSampler',  # noqa: F405

@@ -139,6 +139,12 @@ class FaceRunner(Runner):
 
     @staticmethod
     def build_dataloader(dataloader, seed: Optional[int] = None, diff_rank_seed: bool = False):
+        """mmengine's DataLoader, with :func:`~facerec.datasets.face_collate` as the default
+        ``collate_fn`` and workers that exit with the main process."""
+        if isinstance(dataloader, dict) and 'collate_fn' not in dataloader:
+            from facerec.datasets.collate import face_collate
+
+            dataloader = {**dataloader, 'collate_fn': dict(type=face_collate)}
         loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
         if isinstance(loader, DataLoader) and loader.num_workers > 0:
             loader.worker_init_fn = workers_die_with_parent(loader.worker_init_fn)

@@ -290,6 +290,13 @@ class EmbeddingDistiller(WrappedModelParts, BaseModel):
             self._teacher.module.eval()
         return self
 
+    def init_weights(self) -> None:
+        """Initialise the student by its own ``init_weights`` (a compression wrapper keeps
+        its NNCF state, whose integer parameters mmengine's bookkeeping cannot average)."""
+        if hasattr(self.student, 'init_weights'):
+            self.student.init_weights()
+        self._is_init = True
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         """Load the distiller's own checkpoints and checkpoints of the bare student
         (``load_from`` a trained recogniser), whose keys load under ``student.`` (see
