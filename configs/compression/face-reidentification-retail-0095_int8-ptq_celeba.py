@@ -15,4 +15,7 @@ model = dict(
     quantization=_base_.quantization,
 )
 load_from = 'work_dirs/pretrained/face-reidentification-retail-0095.pth'
+# Calibration data only: nothing is trained.
+calibration_dataloader = _base_.train_dataloader
+train_dataloader = None
 custom_hooks = [*_base_.custom_hooks, dict(type='CompressionHook')]

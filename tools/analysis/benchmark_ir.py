@@ -90,6 +90,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--seconds', type=float, default=2.0, help='timing per round and model')
     parser.add_argument('--threads', type=int, default=0, help='CPU threads (0: OpenVINO)')
     parser.add_argument('--save-dir', help='also write the IRs (.xml/.bin) here')
+    parser.add_argument('--released-int8', help='a released int8 IR (.xml) to time beside them')
     args = parser.parse_args(argv)
     if not args.random and not (args.fp32_checkpoint and args.int8_checkpoint):
         parser.error('give both checkpoints, or --random')
@@ -110,12 +111,16 @@ def main(argv: Optional[List[str]] = None) -> None:
             'fp32': ov.convert_model(Features(fp32), example_input=example),
             'int8': ov.convert_model(Features(int8), example_input=example),
         }
+    if args.released_int8:
+        irs['released'] = ov.Core().read_model(args.released_int8)
     fq = sum(op.get_type_name() == 'FakeQuantize' for op in irs['int8'].get_ops())
     if args.save_dir:
         import os
 
         os.makedirs(args.save_dir, exist_ok=True)
         for name, ir in irs.items():
+            if name == 'released':
+                continue
             ov.save_model(ir, f'{args.save_dir}/{name}.xml', compress_to_fp16=False)
 
     core = ov.Core()
@@ -125,6 +130,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         'fp32 (default precision)': ('fp32', dict(base)),
         'int8': ('int8', dict(base, INFERENCE_PRECISION_HINT='f32')),
     }
+    if 'released' in irs:
+        variants['released int8 IR'] = ('released', dict(base, INFERENCE_PRECISION_HINT='f32'))
     default_precision = core.get_property('CPU', 'INFERENCE_PRECISION_HINT')
     print(f'CPU: {core.get_property("CPU", "FULL_DEVICE_NAME")}')
     print(f'OpenVINO {ov.__version__}; default inference precision: {default_precision}')
@@ -160,23 +167,29 @@ def main(argv: Optional[List[str]] = None) -> None:
             )
         print()
 
+    released = 'released int8 IR' in variants
     print(
         '| batch | eager PyTorch | fp32 (f32) | fp32 (default precision) | int8 | '
-        'int8 vs eager | int8 vs f32 | int8 vs default |'
+        + ('released int8 | ' if released else '')
+        + 'int8 vs eager | int8 vs f32 | int8 vs default |'
+        + (' released int8 vs eager |' if released else '')
     )
-    print('|---|---|---|---|---|---|---|---|')
+    print('|---' * (8 + 2 * released) + '|')
     for bs, r in results.items():
 
         def unit(t: float, bs: int = bs) -> str:
             return f'{1e3 * t:.2f} ms' if bs == 1 else f'{bs / t:.0f} img/s'
 
         eager = r['eager PyTorch (fp32)']
-        print(
-            f'| {bs} | {unit(eager)} | {unit(r["fp32 (f32)"])} | '
-            f'{unit(r["fp32 (default precision)"])} | {unit(r["int8"])} | '
-            f'{eager / r["int8"]:.2f}x | {r["fp32 (f32)"] / r["int8"]:.2f}x | '
-            f'{r["fp32 (default precision)"] / r["int8"]:.2f}x |'
-        )
+        cells = [str(bs), unit(eager), unit(r['fp32 (f32)'])]
+        cells += [unit(r['fp32 (default precision)']), unit(r['int8'])]
+        if released:
+            cells.append(unit(r['released int8 IR']))
+        cells += [f'{eager / r["int8"]:.2f}x', f'{r["fp32 (f32)"] / r["int8"]:.2f}x']
+        cells.append(f'{r["fp32 (default precision)"] / r["int8"]:.2f}x')
+        if released:
+            cells.append(f'{eager / r["released int8 IR"]:.2f}x')
+        print('| ' + ' | '.join(cells) + ' |')
 
 
 if __name__ == '__main__':

@@ -52,8 +52,9 @@ class CompressionHook(Hook):
       (then the masks stay fixed). The level is logged as ``sparsity``.
     - Before validation and testing, the quantizer count and the sparsity reached (masked
       fraction of the masked weights and of all backbone weights) are logged. A model tested
-      without a compressed checkpoint is first calibrated on ``train_dataloader`` of the config
-      (post-training compression).
+      without a compressed checkpoint is first calibrated on ``calibration_dataloader`` of the
+      config, else its ``train_dataloader`` (post-training compression; a config made for
+      that alone names ``calibration_dataloader`` and has nothing to train).
 
     Args:
         calibration_batches: Overrides the number of calibration batches.
@@ -121,11 +122,12 @@ class CompressionHook(Hook):
     def before_test(self, runner) -> None:
         model = _compressed_model(runner)
         if not model.is_initialized:
-            cfg = runner.cfg.get('train_dataloader')
+            cfg = runner.cfg.get('calibration_dataloader') or runner.cfg.get('train_dataloader')
             if not cfg:
                 raise RuntimeError(
                     'The compressed model holds no calibrated state and the config has no '
-                    'train_dataloader to calibrate it: test a compressed checkpoint'
+                    'calibration_dataloader or train_dataloader to calibrate it: test a '
+                    'compressed checkpoint'
                 )
             runner.logger.warning(
                 'Testing a compressed config on a checkpoint without compression state: '

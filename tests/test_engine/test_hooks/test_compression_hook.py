@@ -113,6 +113,20 @@ def test_compressed_config_tested_on_fp32_checkpoint_is_calibrated_first(fp32_ch
     assert 'scheduled level 10.00%' in log
 
 
+def test_post_training_config_calibrates_on_its_calibration_dataloader(fp32_checkpoint, tmp_path):
+    base, start = fp32_checkpoint
+    cfg = compressed_config(base, start, tmp_path / 'ptq_only')
+    # Nothing to train: the calibration data is all the config has besides the test.
+    cfg['calibration_dataloader'] = cfg.pop('train_dataloader')
+    cfg.pop('train_cfg'), cfg.pop('optim_wrapper'), cfg.pop('param_scheduler', None)
+    tester = make_runner(cfg, 'ptq_only')
+    assert 'lfw/accuracy' in tester.test() and tester.model.is_initialized
+    assert 'calibrating on the training data first' in log_text(tmp_path / 'ptq_only')
+    del cfg['calibration_dataloader']
+    with pytest.raises(RuntimeError, match='no calibration_dataloader or train_dataloader'):
+        make_runner(cfg, 'no_data').test()
+
+
 def test_hook_refuses_an_uncompressed_model(fp32_checkpoint, tmp_path):
     base, _ = fp32_checkpoint
     cfg = copy.deepcopy(base)
