@@ -7,6 +7,11 @@ from typing import List, Sequence
 import torch
 import torch.nn as nn
 
+from facerec.utils.checks import check_choice
+
+#: NNCF's ``OverflowFix`` values.
+OVERFLOW_FIX_CHOICES = ('enable', 'disable', 'first_layer_only')
+
 
 def _nncf_quantizer_class():
     """NNCF's base fake-quantizer module class, or None when NNCF's torch quantizers were
@@ -89,6 +94,7 @@ def quantize_int8(
         OverflowFix,
     )
 
+    check_choice('overflow_fix', overflow_fix, OVERFLOW_FIX_CHOICES)
     if len(calibration_images) == 0:
         raise ValueError('int8 quantisation needs at least one calibration image')
     if has_fake_quantizers(model):

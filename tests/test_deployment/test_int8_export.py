@@ -115,6 +115,8 @@ def test_quantize_int8_errors(quantized):
         quantize_int8(wrapper, [])
     with pytest.raises(ValueError, match=r'expected \(1, 3, H, W\)'):
         quantize_int8(wrapper, [torch.zeros(2, 3, 32, 32)])
+    with pytest.raises(ValueError, match='overflow_fix'):
+        quantize_int8(wrapper, [torch.zeros(1, 3, 32, 32)], overflow_fix='yes')
 
 
 @pytest.mark.parametrize('axis, scale', [(0, [0.5, 0.25, 0.1]), (1, [0.2])])

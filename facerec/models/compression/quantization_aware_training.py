@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 
 from facerec.registry import MODELS
+from facerec.utils.checks import check_choice
 
 from .base_compressed_model import BaseCompressedModel, CompressionStep
 from .magnitude_sparsity import SparsityStep
@@ -93,6 +94,12 @@ class QuantizationStep(CompressionStep):
         if merged['preset'] not in ('performance', 'mixed'):
             raise ValueError(
                 f"quantization.preset must be 'performance' or 'mixed', got {merged['preset']!r}"
+            )
+        if merged['overflow_fix'] is not None:
+            check_choice(
+                'quantization.overflow_fix',
+                merged['overflow_fix'],
+                ('enable', 'disable', 'first_layer_only'),
             )
         if int(merged['calibration_batches']) < 1:
             raise ValueError('quantization.calibration_batches must be at least 1')

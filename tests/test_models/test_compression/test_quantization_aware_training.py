@@ -191,6 +191,7 @@ def test_landmark_regressor_is_quantised(landnet_fp32, landnet_arch_cfg, make_ba
         (dict(quantization=dict(activations=dict(sign=True))), KeyError, 'activations'),
         (dict(quantization=dict(preset='fast')), ValueError, 'preset'),
         (dict(quantization=dict(calibration_batches=0)), ValueError, 'calibration_batches'),
+        (dict(quantization=dict(overflow_fix='on')), ValueError, 'overflow_fix'),
         (dict(compress='neck'), ValueError, 'sub-module'),
     ],
 )
