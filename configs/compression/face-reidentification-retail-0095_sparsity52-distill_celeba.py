@@ -2,6 +2,8 @@
 # its own fp32 model (the FP16 IR, labels unused) on the CelebA training images: 1% -> 52%
 # of the backbone's weights masked over the first 200 iterations (exponential, one global
 # threshold, masks recomputed every 10), then training at 52% to the end of the second epoch.
+# The converted model's batch norms hold folded affine transforms with unit statistics, so
+# they are neither re-estimated after masking nor updated in training (norm_eval).
 # Starts from the converted checkpoint (see the int8 QAT config).
 _base_ = ['face-reidentification-retail-0095_int8-qat-distill_celeba.py']
 
@@ -18,8 +20,9 @@ model = dict(
             by_epoch=False,
             interval=10,
             mode='global',
-            bn_adaptation_batches=10,
+            bn_adaptation_batches=0,
         ),
+        norm_eval=True,
     )
 )
 

@@ -17,6 +17,8 @@ model = dict(
     type='QuantizationAwareTraining',
     architecture=_base_.model,
     quantization=_base_.quantization,
+    # The converted batch norms hold folded affine transforms with unit statistics: keep them.
+    norm_eval=True,
 )
 load_from = 'work_dirs/pretrained/landmarks-regression-retail-0009.pth'
 

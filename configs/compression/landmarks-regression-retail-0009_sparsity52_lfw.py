@@ -15,8 +15,9 @@ model = dict(
         schedule='exponential',
         by_epoch=True,
         mode='global',
-        bn_adaptation_batches=10,
+        bn_adaptation_batches=0,  # the converted batch norms are folded affines: kept
     ),
+    norm_eval=True,
 )
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
