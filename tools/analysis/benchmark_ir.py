@@ -98,8 +98,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     import openvino as ov
 
     fp32 = build(args.fp32_config, None if args.random else args.fp32_checkpoint)
-    int8 = build(args.int8_config, None if args.random else args.int8_checkpoint)
-    if not hasattr(int8, 'compression_summary'):
+    built = build(args.int8_config, None if args.random else args.int8_checkpoint)
+    # The compressed model, or a distiller's compressed student.
+    int8 = next((m for m in built.modules() if hasattr(m, 'compression_summary')), None)
+    if int8 is None:
         raise SystemExit(f'{args.int8_config} does not describe a compressed model')
     shape = input_shape(fp32)
     if args.random or not int8.is_initialized:
@@ -160,7 +162,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                 samples[k].extend(time_model(c, batch, per_iter[k]))
         results[bs] = {k: statistics.median(v) for k, v in samples.items()}
         for k in compiled:
-            cos = float((outputs[k] * ref).sum() / np.linalg.norm(outputs[k]) / np.linalg.norm(ref))
+            out, ref_flat = outputs[k].reshape(-1), ref.reshape(-1)  # layouts may differ
+            cos = float((out * ref_flat).sum() / np.linalg.norm(out) / np.linalg.norm(ref_flat))
             print(
                 f'batch {bs:3d}  {k:26s} {1e3 * results[bs][k]:8.2f} ms  '
                 f'{bs / results[bs][k]:9.1f} img/s  cosine to eager {cos:.4f}'

@@ -130,8 +130,10 @@ def run_variant(config: str, start: str, work_dir: str, run: str) -> Dict:
     result['metrics'] = runner.test()
     result['test_s'] = time.time() - t0
     model = getattr(runner.model, 'module', runner.model)
-    if hasattr(model, 'compression_summary'):
-        result['compression'] = model.compression_summary()
+    # The compressed model itself, or a distiller's compressed student.
+    compressed = next((m for m in model.modules() if hasattr(m, 'compression_summary')), None)
+    if compressed is not None:
+        result['compression'] = compressed.compression_summary()
     return result
 
 
