@@ -1,14 +1,22 @@
 # A student trained on this CPU: the quick 64x64 MobileFaceNet-SE distilled from the released
-# face-reidentification-retail-0095 (run from its FP16 IR) on every CelebA aligned image of the
-# shared data (train, val and test splits: 9,682 images), labels unused. The teacher embeds
-# the same colour-jittered and flipped face as the student (its own 128x128 crop), so each
-# epoch brings new targets; the losses are the cosine to the teacher's embedding and the
-# relation (cosine-similarity matrix) of the batch. AdamW at batch 128, cosine decay over
-# 3,600 iterations (about 60 minutes on 2 CPU cores), a checkpoint every 200 iterations;
-# README.md gives LFW against training time.
+# face-reidentification-retail-0095 on every CelebA aligned image of the shared data (train,
+# val and test splits: 9,682 images), labels unused. The teacher's embeddings of each image
+# and of its mirror image are computed once (its own 128x128 crop, from its FP16 IR; $M: the
+# omz folder of $FACEREC_MODELS):
+#   python tools/analysis/extract_embeddings.py \
+#       configs/pretrained/face-reidentification-retail-0095.py \
+#       $M/face-reidentification-retail-0095/FP16/face-reidentification-retail-0095.xml \
+#       --data-config THIS_CONFIG --flip --out work_dirs/distill/0095_celeba-all_flip.npz
+# so the teacher costs nothing per step; a flipped sample is compared with the mirrored
+# image's embedding. Colour jitter reaches the student only. Losses: the cosine to the
+# teacher's embedding and the relation (cosine-similarity matrix) of the batch. AdamW at
+# batch 128, cosine decay over 1,200 iterations (about 40 minutes on 2 CPU cores), a checkpoint
+# every 100 iterations; README.md gives LFW against training time.
 _base_ = ['mobilefacenet-quick_from_face-reidentification-retail-0095_celeba.py']
 
+teacher_embeddings = 'work_dirs/distill/0095_celeba-all_flip.npz'
 model = dict(
+    teacher=dict(_delete_=True, embeddings=teacher_embeddings),
     distill_losses=[
         dict(type='CosineEmbeddingDistillLoss', loss_weight=1.0),
         dict(type='RelationalDistillLoss', loss_weight=1.0),
@@ -19,17 +27,16 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, prob=0.8),
-    dict(type='TeacherView', output_size=128, template='openvino', border_mode='replicate'),
     dict(type='AlignFace', output_size=_base_.input_size, border_mode='replicate'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackTeacherInputs'),
+    dict(type='PackFaceInputs'),
 ]
 train_dataloader = dict(
     batch_size=128,
     dataset=dict(split='all', min_images_per_identity=1, pipeline=train_pipeline),
 )
 
-max_iters = 3600
+max_iters = 1200
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
@@ -42,5 +49,5 @@ param_scheduler = [
 train_cfg = dict(
     _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters
 )
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=-1))
+default_hooks = dict(checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=-1))
 log_processor = dict(by_epoch=False)

@@ -7,9 +7,10 @@ model (``.xml`` / ``.onnx``; a released IR without sidecar is described by ``CFG
 images are those of the train dataset of ``--data-config`` (default ``CFG``), each prepared by
 ``CFG``'s test pipeline (the model's own alignment, no augmentation). The ``.npz`` holds
 ``img_path`` (strings, as the dataset gives them) and ``embeddings`` (float32 ``(N, D)``,
-not L2-normalised), plain arrays that ``np.load(..., allow_pickle=False)`` reads. A distiller
-uses it with ``teacher=dict(embeddings='teacher.npz')``; the targets are those of the
-unaugmented images.
+not L2-normalised), plain arrays that ``np.load(..., allow_pickle=False)`` reads; with
+``--flip`` also ``embeddings_flip``, those of each crop mirrored. A distiller uses it with
+``teacher=dict(embeddings='teacher.npz')``; the targets are those of the unaugmented images
+(of the mirrored ones for samples that ``RandomFlip`` flipped, with ``--flip``).
 """
 
 import argparse
@@ -29,16 +30,24 @@ def parse_args() -> argparse.Namespace:
         '--data-config', help='the config whose train dataset is embedded (default: config)'
     )
     parser.add_argument('--batch-size', type=int, default=64)
+    parser.add_argument(
+        '--flip', action='store_true', help='also embed each crop mirrored (embeddings_flip)'
+    )
     return parser.parse_args()
 
 
 def extract_embeddings(
-    config: str, checkpoint: str, data_config: str = None, batch_size: int = 64
+    config: str,
+    checkpoint: str,
+    data_config: str = None,
+    batch_size: int = 64,
+    flip: bool = False,
 ) -> dict:
     """Embed the train dataset of ``data_config`` with the model of ``config``.
 
     Returns:
-        ``dict(img_path=array of str, embeddings=float32 (N, D))``.
+        ``dict(img_path=array of str, embeddings=float32 (N, D))``, plus ``embeddings_flip``
+        (the crops mirrored) with ``flip``.
     """
     from mmengine.config import Config
 
@@ -62,11 +71,15 @@ def extract_embeddings(
 
     key = 'checkpoint' if osp.splitext(checkpoint)[1].lower() == '.pth' else 'model'
     teacher = FrozenTeacher({'config': config, key: checkpoint}).load()
-    paths, chunks, batch = [], [], []
+    paths, chunks, flipped, batch = [], [], [], []
 
     def flush() -> None:
         if batch:
-            chunks.append(teacher(torch.stack(batch)).cpu().numpy().astype(np.float32))
+            images = torch.stack(batch)
+            chunks.append(teacher(images).cpu().numpy().astype(np.float32))
+            if flip:
+                mirrored = torch.flip(images, dims=[-1])
+                flipped.append(teacher(mirrored).cpu().numpy().astype(np.float32))
             batch.clear()
 
     for i in range(len(dataset)):
@@ -81,12 +94,19 @@ def extract_embeddings(
     flush()
     dim = chunks[0].shape[1] if chunks else 0
     embeddings = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
-    return dict(img_path=np.array(paths, dtype=str), embeddings=embeddings)
+    table = dict(img_path=np.array(paths, dtype=str), embeddings=embeddings)
+    if flip:
+        table['embeddings_flip'] = (
+            np.concatenate(flipped) if flipped else np.zeros((0, dim), np.float32)
+        )
+    return table
 
 
 def main() -> None:
     args = parse_args()
-    table = extract_embeddings(args.config, args.checkpoint, args.data_config, args.batch_size)
+    table = extract_embeddings(
+        args.config, args.checkpoint, args.data_config, args.batch_size, args.flip
+    )
     np.savez(args.out, **table)
     print(
         f'Wrote {len(table["img_path"])} embeddings of size {table["embeddings"].shape[1]} '

@@ -28,6 +28,7 @@ class PackFaceInputs(BaseTransform):
             'img_source',
             'ori_shape',
             'img_shape',
+            'flip',
         ),
     ):
         self.meta_keys = tuple(meta_keys)

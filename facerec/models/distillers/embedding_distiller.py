@@ -73,6 +73,7 @@ class FrozenTeacher:
         self.input_size: Optional[Tuple[int, int]] = None
         self.table: Optional[Dict[str, int]] = None
         self.embeddings: Optional[torch.Tensor] = None
+        self.embeddings_flip: Optional[torch.Tensor] = None
         self.loaded = False
 
     def describe(self) -> str:
@@ -135,18 +136,28 @@ class FrozenTeacher:
                     f'{path} must hold the arrays img_path and embeddings, has {sorted(data)}'
                 )
             paths, embeddings = data['img_path'], data['embeddings']
+            flipped = data['embeddings_flip'] if 'embeddings_flip' in data else None
         if embeddings.ndim != 2 or len(paths) != len(embeddings):
             raise ValueError(
                 f'{path}: expected {len(paths)} embeddings of shape (N, D), got {embeddings.shape}'
+            )
+        if flipped is not None and flipped.shape != embeddings.shape:
+            raise ValueError(
+                f'{path}: embeddings_flip has shape {flipped.shape}, embeddings {embeddings.shape}'
             )
         self.table = {}
         for i, name in enumerate(paths.tolist()):
             self.table.setdefault(str(name), i)
             self.table.setdefault(osp.normpath(str(name)), i)
         self.embeddings = torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))
+        if flipped is not None:
+            self.embeddings_flip = torch.from_numpy(np.ascontiguousarray(flipped, np.float32))
 
-    def lookup(self, img_paths: Sequence[Optional[str]]) -> torch.Tensor:
-        """The stored embeddings of these images."""
+    def lookup(
+        self, img_paths: Sequence[Optional[str]], flips: Optional[Sequence[bool]] = None
+    ) -> torch.Tensor:
+        """The stored embeddings of these images; of their mirror image where ``flips`` says
+        the sample was flipped and the table holds ``embeddings_flip``."""
         rows = []
         for path in img_paths:
             row = None
@@ -158,7 +169,12 @@ class FrozenTeacher:
                     '(made from another dataset? rerun tools/analysis/extract_embeddings.py)'
                 )
             rows.append(row)
-        return self.embeddings[rows]
+        targets = self.embeddings[rows]
+        if flips is not None and self.embeddings_flip is not None:
+            mirrored = torch.as_tensor([bool(f) for f in flips])
+            if mirrored.any():
+                targets[mirrored] = self.embeddings_flip[rows][mirrored]
+        return targets
 
     @torch.no_grad()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
@@ -207,7 +223,8 @@ class EmbeddingDistiller(WrappedModelParts, BaseModel):
               described by ``CFG``), optional ``device`` (``'CPU'``);
             - ``dict(embeddings=FILE.npz)``: embeddings computed once by
               ``tools/analysis/extract_embeddings.py``, looked up by each sample's
-              ``img_path`` (no teacher view needed).
+              ``img_path`` (no teacher view needed); those of the mirrored image for a
+              sample that ``RandomFlip`` flipped, where the file has them (``--flip``).
         distill_losses: Configs of the distillation losses (``MODELS``), each called as
             ``loss(student_feats, teacher_feats)`` and logged as ``loss_<name>`` (``name``
             key of the config, else the loss's ``loss_name``).
@@ -334,7 +351,8 @@ class EmbeddingDistiller(WrappedModelParts, BaseModel):
         teacher = self.teacher
         if teacher.kind == 'embeddings':
             paths = [sample.metainfo.get('img_path') for sample in data_samples]
-            return teacher.lookup(paths).to(device)
+            flips = [sample.metainfo.get('flip', False) for sample in data_samples]
+            return teacher.lookup(paths, flips).to(device)
         views = []
         for sample in data_samples:
             view = sample.get('teacher_inputs')

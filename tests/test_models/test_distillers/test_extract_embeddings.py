@@ -31,13 +31,19 @@ def test_extract_then_distill_from_the_table(torch_teacher, landmark_identities,
     data_config = tmp_path / 'data.py'
     Config(dict(train_dataloader=dict(dataset=dataset))).dump(str(data_config))
     table = load_tool().extract_embeddings(
-        torch_teacher['config'], torch_teacher['checkpoint'], str(data_config), batch_size=5
+        torch_teacher['config'],
+        torch_teacher['checkpoint'],
+        str(data_config),
+        batch_size=5,
+        flip=True,
     )
     out = tmp_path / 'teacher.npz'
     np.savez(out, **table)
     with np.load(out, allow_pickle=False) as data:
         paths, embeddings = data['img_path'], data['embeddings']
+        flipped = data['embeddings_flip']
     assert len(paths) == 12 and embeddings.shape == (12, 16) and embeddings.dtype == np.float32
+    assert flipped.shape == embeddings.shape and not np.allclose(flipped, embeddings)
 
     # The stored embedding is the teacher's on its own aligned crop of the image.
     model = MODELS.build(
@@ -67,6 +73,19 @@ def test_extract_then_distill_from_the_table(torch_teacher, landmark_identities,
     samples = [b['data_samples'] for b in batch]
     assert torch.allclose(
         model.teacher_embeddings(samples, torch.device('cpu')), expected, atol=1e-5
+    )
+
+    # A flipped sample gets the teacher's embedding of the mirrored crop.
+    flip_pipeline = pipeline[:3] + [TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))]
+    flipped_train = DATASETS.build(dict(dataset, pipeline=flip_pipeline + pipeline[3:]))
+    flipped_batch = [flipped_train[i] for i in range(4)]
+    flipped_samples = [b['data_samples'] for b in flipped_batch]
+    assert all(s.flip for s in flipped_samples)
+    flipped_views = torch.stack([s.teacher_inputs for s in flipped_samples])
+    assert torch.allclose(
+        model.teacher_embeddings(flipped_samples, torch.device('cpu')),
+        reference.teacher(flipped_views),
+        atol=1e-5,
     )
 
     data = dict(inputs=[b['inputs'] for b in batch], data_samples=samples)
