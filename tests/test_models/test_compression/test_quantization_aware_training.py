@@ -214,7 +214,7 @@ def openvino_int8(ov, model: nn.Module, x: torch.Tensor) -> np.ndarray:
     types = [op.get_type_name() for op in ir.get_ops()]
     assert types.count('FakeQuantize') > 10
     compiled = ov.Core().compile_model(ir, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
-    return compiled(x.numpy())[0]
+    return compiled(x.numpy(), share_inputs=False)[0]
 
 
 class Embedder(nn.Module):
