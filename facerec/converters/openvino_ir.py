@@ -141,12 +141,13 @@ def read_ir_layers(xml_path: str) -> List[IRLayer]:
         ConversionError: A file that is not a readable IR, a convolution whose weights
             are not constant, or an affine whose constant is not per-channel.
     """
-    import openvino as ov
+
+    from facerec.deployment.runtime import openvino_core
 
     if not str(xml_path).endswith('.xml') or not os.path.isfile(xml_path):
         raise ConversionError(f'{xml_path}: expected an OpenVINO IR .xml file (its .bin beside it)')
     try:
-        graph = ov.Core().read_model(xml_path)
+        graph = openvino_core().read_model(xml_path)
     except RuntimeError as err:
         raise ConversionError(f'Cannot read {xml_path} as an OpenVINO IR: {err}') from None
     fold = _ConstantFolder()

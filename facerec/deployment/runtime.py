@@ -1,5 +1,6 @@
 """Running exported models: OpenVINO (``.xml``) and onnxruntime (``.onnx``) backends."""
 
+import functools
 import os.path as osp
 from abc import ABCMeta, abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -36,6 +37,15 @@ def _check_one_input_output(path: str, inputs: Sequence, outputs: Sequence, note
         )
 
 
+@functools.cache
+def openvino_core():
+    """The process's one ``openvino.Core``, shared by every model it reads and compiles (a
+    Core per model loads the device plugins again for each)."""
+    import openvino as ov
+
+    return ov.Core()
+
+
 def read_openvino_model(path: str, note: str = '') -> Tuple[Any, Any]:
     """Read an OpenVINO IR that has one input and one output.
 
@@ -46,9 +56,7 @@ def read_openvino_model(path: str, note: str = '') -> Tuple[Any, Any]:
     Returns:
         The ``openvino.Core`` and the model it read.
     """
-    import openvino as ov
-
-    core = ov.Core()
+    core = openvino_core()
     model = core.read_model(path)
     _check_one_input_output(path, model.inputs, model.outputs, note)
     return core, model

@@ -5,7 +5,6 @@ import collections
 import numpy as np
 import onnx
 import onnxruntime as ort
-import openvino as ov
 import pytest
 import torch
 
@@ -18,6 +17,7 @@ from facerec.deployment import (
     has_fake_quantizers,
     quantize_int8,
 )
+from facerec.deployment.runtime import openvino_core
 from facerec.registry import MODELS
 
 
@@ -88,7 +88,7 @@ def test_int8_openvino_has_fake_quantize_and_runs_int8(quantized, tmp_path):
     wrapper, q = quantized
     path = tmp_path / 'q.xml'
     export_openvino(q, str(path), (32, 32))
-    core = ov.Core()
+    core = openvino_core()
     model = core.read_model(str(path))
     assert any(op.get_type_name() == 'FakeQuantize' for op in model.get_ops())
     compiled = core.compile_model(model, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})

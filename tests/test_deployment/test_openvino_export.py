@@ -2,7 +2,6 @@
 
 import numpy as np
 import onnx
-import openvino as ov
 import pytest
 import torch
 
@@ -13,6 +12,7 @@ from facerec.deployment import (
     export_onnx,
     export_openvino,
 )
+from facerec.deployment.runtime import openvino_core
 
 
 def torch_outputs(wrapper, images):
@@ -27,7 +27,7 @@ def test_openvino_recogniser_parity(tiny_recognizer, raw_images, tmp_path, fp16)
     assert export_openvino(wrapper, str(path), (32, 32), fp16=fp16) == 'recognition'
     assert path.with_suffix('.bin').is_file()
 
-    model = ov.Core().read_model(str(path))
+    model = openvino_core().read_model(str(path))
     assert model.inputs[0].get_names() == {'input'}
     assert model.outputs[0].get_names() == {'embedding'}
     shape = model.inputs[0].get_partial_shape()
@@ -39,7 +39,7 @@ def test_openvino_recogniser_parity(tiny_recognizer, raw_images, tmp_path, fp16)
     }
     assert ('f16' in weight_types) == fp16
 
-    compiled = ov.Core().compile_model(model, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    compiled = openvino_core().compile_model(model, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
     images = raw_images(5, 32)
     out = compiled(images, share_inputs=False)[0]
     stats = compare_outputs(torch_outputs(wrapper, images), out)
@@ -56,9 +56,9 @@ def test_openvino_landmarks_parity(tiny_landmarker, raw_images, tmp_path):
     wrapper = ExportWrapper(tiny_landmarker).eval()
     path = tmp_path / 'lm.xml'
     assert export_openvino(wrapper, str(path), (48, 48)) == 'landmarks'
-    model = ov.Core().read_model(str(path))
+    model = openvino_core().read_model(str(path))
     assert model.outputs[0].get_names() == {'landmarks'}
-    compiled = ov.Core().compile_model(model, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    compiled = openvino_core().compile_model(model, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
     images = raw_images(4, 48)
     out = compiled(images, share_inputs=False)[0]
     assert out.shape == (4, 5, 2)

@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from facerec.deployment import cpu_has_vnni
+from facerec.deployment.runtime import openvino_core
 from facerec.models.compression import QuantizationAwareTraining
 from facerec.models.compression.nncf_utils import iter_quantizers
 from facerec.registry import MODELS
@@ -213,7 +214,7 @@ def openvino_int8(ov, model: nn.Module, x: torch.Tensor) -> np.ndarray:
     ir = ov.convert_model(Embedder(copy.deepcopy(model)).eval(), example_input=x)
     types = [op.get_type_name() for op in ir.get_ops()]
     assert types.count('FakeQuantize') > 10
-    compiled = ov.Core().compile_model(ir, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    compiled = openvino_core().compile_model(ir, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
     return compiled(x.numpy(), share_inputs=False)[0]
 
 
