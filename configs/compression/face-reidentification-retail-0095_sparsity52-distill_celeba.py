@@ -5,7 +5,10 @@
 # The converted model's batch norms hold folded affine transforms with unit statistics, so
 # they are neither re-estimated after masking nor updated in training (norm_eval).
 # Starts from the converted checkpoint (see the int8 QAT config).
-_base_ = ['face-reidentification-retail-0095_int8-qat-distill_celeba.py']
+_base_ = [
+    'face-reidentification-retail-0095_int8-qat-distill_celeba.py',
+    '../_base_/compression/sparsity52.py',
+]
 
 model = dict(
     student=dict(
@@ -13,14 +16,7 @@ model = dict(
         type='MagnitudeSparsity',
         architecture=_base_.model.student.architecture,
         sparsity=dict(
-            init=0.01,
-            target=0.52,
-            steps=200,
-            schedule='exponential',
-            by_epoch=False,
-            interval=10,
-            mode='global',
-            bn_adaptation_batches=0,
+            _base_.sparsity, steps=200, by_epoch=False, interval=10, bn_adaptation_batches=0
         ),
         norm_eval=True,
     )

@@ -2,21 +2,14 @@
 # 1% -> 52% of the weights over 2 epochs (exponential, one global threshold), then 2 epochs at
 # 52%, fine-tuned with the wing loss on the LFW landmark images. Starts from the converted
 # checkpoint (see landmarks-regression-retail-0009_int8_lfw.py).
-_base_ = ['landmarks-regression-retail-0009_int8_lfw.py']
+_base_ = ['landmarks-regression-retail-0009_int8_lfw.py', '../_base_/compression/sparsity52.py']
 
 model = dict(
     _delete_=True,
     type='MagnitudeSparsity',
     architecture=_base_.model.architecture,
-    sparsity=dict(
-        init=0.01,
-        target=0.52,
-        steps=2,
-        schedule='exponential',
-        by_epoch=True,
-        mode='global',
-        bn_adaptation_batches=0,  # the converted batch norms are folded affines: kept
-    ),
+    # The converted batch norms are folded affines: kept, not re-estimated after masking.
+    sparsity=dict(_base_.sparsity, steps=2, bn_adaptation_batches=0),
     norm_eval=True,
 )
 
