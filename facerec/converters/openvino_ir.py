@@ -141,7 +141,6 @@ def read_ir_layers(xml_path: str) -> List[IRLayer]:
         ConversionError: A file that is not a readable IR, a convolution whose weights
             are not constant, or an affine whose constant is not per-channel.
     """
-
     from facerec.deployment.runtime import openvino_core
 
     if not str(xml_path).endswith('.xml') or not os.path.isfile(xml_path):

@@ -7,10 +7,8 @@ from typing import List, Sequence
 import torch
 import torch.nn as nn
 
+from facerec.models.compression.nncf_utils import OVERFLOW_FIX_CHOICES
 from facerec.utils.checks import check_choice
-
-#: NNCF's ``OverflowFix`` values.
-OVERFLOW_FIX_CHOICES = ('enable', 'disable', 'first_layer_only')
 
 
 def _nncf_quantizer_class():

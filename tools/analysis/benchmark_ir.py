@@ -99,8 +99,9 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     fp32 = build(args.fp32_config, None if args.random else args.fp32_checkpoint)
     built = build(args.int8_config, None if args.random else args.int8_checkpoint)
-    # The compressed model, or a distiller's compressed student.
-    int8 = next((m for m in built.modules() if hasattr(m, 'compression_summary')), None)
+    from facerec.models.compression import find_compressed_model
+
+    int8 = find_compressed_model(built)  # the model, or a distiller's compressed student
     if int8 is None:
         raise SystemExit(f'{args.int8_config} does not describe a compressed model')
     shape = input_shape(fp32)

@@ -130,8 +130,9 @@ def run_variant(config: str, start: str, work_dir: str, run: str) -> Dict:
     result['metrics'] = runner.test()
     result['test_s'] = time.time() - t0
     model = getattr(runner.model, 'module', runner.model)
-    # The compressed model itself, or a distiller's compressed student.
-    compressed = next((m for m in model.modules() if hasattr(m, 'compression_summary')), None)
+    from facerec.models.compression import find_compressed_model
+
+    compressed = find_compressed_model(model)  # the model, or a distiller's student
     if compressed is not None:
         result['compression'] = compressed.compression_summary()
     return result

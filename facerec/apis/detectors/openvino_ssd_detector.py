@@ -108,7 +108,7 @@ class OpenVINOSSDDetector(BaseFaceDetector):
         in_h, in_w = self.input_size
         resized = cv2.resize(img, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
         blob = resized.transpose(2, 0, 1)[None].astype(np.float32)
-        # share_inputs=False: the compiled model's request keeps its input; a shared one would
-        # point at this call's temporary array after it is freed.
+        # share_inputs=False: OpenVINO copies the input instead of keeping a view of this
+        # call's temporary array in the compiled model's request, which outlives the call.
         out = self._compiled(blob, share_inputs=False)[0]
         return parse_detection_output(out, w, h, self.label)

@@ -12,10 +12,10 @@ from facerec.registry import HOOKS
 def _compressed_model(runner):
     """The compressed model of the run: the runner's model or a module inside it (the
     student of a distiller)."""
-    from facerec.models.compression import BaseCompressedModel
+    from facerec.models.compression import find_compressed_model
 
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    found = next((m for m in model.modules() if isinstance(m, BaseCompressedModel)), None)
+    found = find_compressed_model(model)
     if found is None:
         raise TypeError(
             'CompressionHook needs a compressed model (type=QuantizationAwareTraining or '

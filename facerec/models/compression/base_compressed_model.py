@@ -352,3 +352,9 @@ class BaseCompressedModel(WrappedModelParts, BaseModel):
         stats = sparsity_statistics(target)
         stats['num_quantizers'] = float(sum(1 for _ in iter_quantizers(target)))
         return stats
+
+
+def find_compressed_model(model: nn.Module) -> Optional['BaseCompressedModel']:
+    """The compressed model in ``model``: ``model`` itself or a module inside it (the
+    student of a distiller), or None."""
+    return next((m for m in model.modules() if isinstance(m, BaseCompressedModel)), None)

@@ -13,6 +13,9 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 import torch
 import torch.nn as nn
 
+#: NNCF's ``OverflowFix`` values.
+OVERFLOW_FIX_CHOICES = ('enable', 'disable', 'first_layer_only')
+
 #: Name of the sub-module in which NNCF keeps the hooks of a wrapped module.
 HOOK_STORAGE_NAME = '__nncf_hooks'
 

@@ -11,7 +11,7 @@ from facerec.utils.checks import check_choice
 
 from .base_compressed_model import BaseCompressedModel, CompressionStep
 from .magnitude_sparsity import SparsityStep
-from .nncf_utils import build_ignored_scope, iter_quantizers
+from .nncf_utils import OVERFLOW_FIX_CHOICES, build_ignored_scope, iter_quantizers
 
 #: Defaults of ``QuantizationAwareTraining(quantization=...)``: symmetric per-channel weights
 #: and symmetric signed per-tensor activations, as the reference recipe quantised MobileFaceNet.
@@ -96,11 +96,7 @@ class QuantizationStep(CompressionStep):
                 f"quantization.preset must be 'performance' or 'mixed', got {merged['preset']!r}"
             )
         if merged['overflow_fix'] is not None:
-            check_choice(
-                'quantization.overflow_fix',
-                merged['overflow_fix'],
-                ('enable', 'disable', 'first_layer_only'),
-            )
+            check_choice('quantization.overflow_fix', merged['overflow_fix'], OVERFLOW_FIX_CHOICES)
         if int(merged['calibration_batches']) < 1:
             raise ValueError('quantization.calibration_batches must be at least 1')
         self.cfg = merged
