@@ -1,3 +1,4 @@
+from .channels_last_hook import ChannelsLastHook
 from .compression_hook import CompressionHook
 from .non_finite_guard_hook import NonFiniteGuardHook
 from .num_classes_check_hook import NumClassesCheckHook
@@ -6,6 +7,7 @@ from .sharded_checkpoint_hook import ShardedCheckpointHook
 from .throughput_hook import ThroughputHook
 
 __all__ = [
+    'ChannelsLastHook',
     'CompressionHook',
     'NonFiniteGuardHook',
     'NumClassesCheckHook',
