@@ -45,3 +45,20 @@ def test_benchmark_train_times_runner_loop_pipeline_and_model(
         assert row, out
         idle, busy, frac = map(float, row.groups())
         assert abs(frac - busy / idle) < 0.01 + 0.01 * frac, row.group(0)
+
+
+def test_benchmark_train_compares_memory_formats(
+    lfw_like, identity_folder, tmp_path, make_tiny_config
+):
+    cfg = make_tiny_config(lfw_like, identity_folder, tmp_path / 'work')
+    cfg['train_dataloader']['num_workers'] = 0
+    path = write_config(cfg, tmp_path / 'tiny.py')
+    code, out = run(
+        ['tools/analysis/benchmark_train.py', str(path), '--iters', '2', '--warmup', '1']
+        + ['--parts', 'runner', 'model', '--memory-format', 'contiguous', 'channels_last']
+    )
+    assert code == 0, out
+    assert re.search(r'\ndefault threads: batch 4', out), out
+    assert re.search(r'\ndefault, channels_last threads: batch 4', out), out
+    assert _rate(out, '(a) Runner train step') > 0
+    assert re.search(r'channels_last / contiguous speed: runner [\d.]+x, model [\d.]+x', out), out

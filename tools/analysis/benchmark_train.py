@@ -2,7 +2,7 @@
 against the model, and the Runner beside CPU-bound processes.
 
 ``python tools/analysis/benchmark_train.py CONFIG [--iters 15] [--busy 1 2] [--threads
-legacy default]``
+legacy default] [--memory-format contiguous channels_last]``
 
 On the config's model, batch and training data, one run times
 
@@ -14,8 +14,11 @@ On the config's model, batch and training data, one run times
 (d) the model alone: forward, backward and optimizer step on one normalised batch in memory;
 
 and prints images/s with the ratios Runner / bare loop (target >= 0.95) and pipeline / model
-(target >= 2). ``--busy N ...`` times the Runner again beside N CPU-bound processes and prints
-its throughput as a fraction of the idle figure. ``--threads`` chooses the thread settings
+(target >= 2). ``--memory-format contiguous channels_last`` times every part in both
+layouts (channels-last: the model converted as by ``ChannelsLastHook``, which the Runner
+gets) and prints the channels-last speed-up. ``--busy N ...`` times the Runner again beside
+N CPU-bound processes (in the first layout) and prints its throughput as a fraction of the
+idle figure. ``--threads`` chooses the thread settings
 (``default``: facerec's, see :mod:`facerec.utils.threads`; ``legacy``: the libraries' own);
 each mode runs in a fresh process, so both are compared in one run.
 """
@@ -31,6 +34,7 @@ from typing import Dict, List, Optional
 
 RESULT_TAG = 'BENCHMARK_RESULT '
 THREAD_MODES = ('default', 'legacy')
+MEMORY_FORMATS = ('contiguous', 'channels_last')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -52,6 +56,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=THREAD_MODES,
         default=['default'],
         help="thread settings: facerec's defaults and/or the libraries' own (legacy)",
+    )
+    parser.add_argument(
+        '--memory-format',
+        nargs='+',
+        choices=MEMORY_FORMATS,
+        default=['contiguous'],
+        help='layouts of the convolutions (channels_last: as with ChannelsLastHook)',
     )
     parser.add_argument(
         '--parts',
@@ -82,6 +93,10 @@ def _config(args: argparse.Namespace, work_dir: str, legacy: bool):
     if legacy:
         cfg.setdefault('env_cfg', {})['cpu_threads'] = 0
     cfg.train_cfg['val_interval'] = 10**9  # never validate
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'ChannelsLastHook']
+    if args.memory_format[0] == 'channels_last':
+        hooks.append(dict(type='ChannelsLastHook'))
+    cfg.custom_hooks = hooks
     return cfg
 
 
@@ -181,6 +196,8 @@ def measure(args: argparse.Namespace, legacy: bool, parts: List[str]) -> Dict[st
             torch.manual_seed(0)
             model = MODELS.build(cfg.model)
             model.train()
+            if args.memory_format[0] == 'channels_last':
+                model.to(memory_format=torch.channels_last)
             optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
             if 'model' in parts:
                 normalised = model.data_preprocessor(kept[0], True)
@@ -218,7 +235,9 @@ def stop_busy(procs: List[subprocess.Popen]) -> None:
         p.wait()
 
 
-def run_child(args: argparse.Namespace, mode: str, parts: List[str], busy: int) -> Dict:
+def run_child(
+    args: argparse.Namespace, mode: str, parts: List[str], busy: int, layout: str = 'contiguous'
+) -> Dict:
     """Run :func:`measure` in a fresh interpreter beside ``busy`` CPU-bound processes."""
     env = dict(os.environ)
     if mode == 'legacy':
@@ -226,6 +245,7 @@ def run_child(args: argparse.Namespace, mode: str, parts: List[str], busy: int) 
     else:  # what the tools set before torch is imported (facerec.utils.threads)
         env.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     cmd = [sys.executable, __file__, args.config, '--measure', '--threads', mode]
+    cmd += ['--memory-format', layout]
     cmd += ['--iters', str(args.iters), '--warmup', str(args.warmup), '--parts', *parts]
     if args.cfg_options:
         cmd += ['--cfg-options', *args.cfg_options]
@@ -237,7 +257,7 @@ def run_child(args: argparse.Namespace, mode: str, parts: List[str], busy: int) 
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
     if proc.returncode != 0 or not lines:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
-        raise SystemExit(f'the measurement ({mode} threads, {busy} busy) failed')
+        raise SystemExit(f'the measurement ({mode} threads, {layout}, {busy} busy) failed')
     return json.loads(lines[-1][len(RESULT_TAG) :])
 
 
@@ -271,6 +291,14 @@ def report_parts(mode: str, res: Dict) -> None:
         print(f'pipeline / model consumption: {ratio:.2f} (target >= 2)')
 
 
+def report_layouts(layouts: Dict[str, Dict]) -> None:
+    """Print the channels-last speed-up of every part timed in both layouts."""
+    plain, nhwc = layouts['contiguous'], layouts['channels_last']
+    parts = [k for k in ('runner', 'bare', 'model') if k in plain and k in nhwc]
+    cells = ', '.join(f'{k} {plain[k]["s_per_iter"] / nhwc[k]["s_per_iter"]:.2f}x' for k in parts)
+    print(f'channels_last / contiguous speed: {cells}')
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     if args.measure:
@@ -280,8 +308,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     print(f'{args.config}: {os.cpu_count()} CPUs, {len(os.sched_getaffinity(0))} usable')
     idle: Dict[str, Dict] = {}
     for mode in args.threads:
-        idle[mode] = run_child(args, mode, args.parts, 0)
-        report_parts(mode, idle[mode])
+        layouts: Dict[str, Dict] = {}
+        for layout in args.memory_format:
+            layouts[layout] = run_child(args, mode, args.parts, 0, layout)
+            label = mode if layout == 'contiguous' else f'{mode}, {layout}'
+            report_parts(label, layouts[layout])
+        if len(layouts) == 2:
+            report_layouts(layouts)
+        idle[mode] = layouts[args.memory_format[0]]
     busy_levels = [n for n in args.busy if n > 0]
     if not busy_levels:
         return
@@ -292,7 +326,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         bs = idle[mode]['info']['batch_size']
         table[mode] = {0: images_per_s(idle[mode]['runner'], bs)}
         for n in busy_levels:
-            res = run_child(args, mode, ['runner'], n)
+            res = run_child(args, mode, ['runner'], n, args.memory_format[0])
             table[mode][n] = images_per_s(res['runner'], bs)
             print(f'{mode} threads, {n} busy: Runner {table[mode][n]:.1f} images/s', flush=True)
     fair = {n: 1 / (1 + n) for n in busy_levels}

@@ -97,6 +97,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     paths = sorted(glob.glob(osp.join(args.work_dir, '*.pth')))
+    paths = [p for p in paths if not osp.basename(p).startswith('best_')]  # copies
     if not paths:
         raise FileNotFoundError(f'no checkpoint (*.pth) in {args.work_dir}')
     picked = pick_checkpoints([checkpoint_minutes(p) for p in paths], args.minutes)
