@@ -1,5 +1,6 @@
 """Shared fixtures: the real data folder (skipped where absent) and tiny synthetic datasets."""
 
+import importlib.util
 import os
 import os.path as osp
 from pathlib import Path
@@ -185,3 +186,17 @@ def tiny_config(lfw_root: Path, train_root: Path, work_dir: Path, max_epochs: in
 def make_tiny_config():
     """The :func:`tiny_config` factory, for tests in other folders."""
     return tiny_config
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """Import a script of ``tools/`` by its path relative to the repository root."""
+
+    def load(relative_path: str):
+        path = Path(__file__).resolve().parents[1] / relative_path
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -1,7 +1,6 @@
 """tools/analysis/checkpoint_curve.py: training minutes from checkpoint meta, checkpoints
 picked per requested minute, bad checkpoints named."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope='module')
-def curve():
-    spec = importlib.util.spec_from_file_location(
-        'checkpoint_curve', REPO / 'tools/analysis/checkpoint_curve.py'
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def curve(load_tool):
+    return load_tool('tools/analysis/checkpoint_curve.py')
 
 
 def _save(path: Path, saved: str, it: int, start: str = '20261202_200900') -> str:

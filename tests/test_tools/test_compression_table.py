@@ -1,7 +1,6 @@
 """tools/analysis/compression_table.py: its configs exist, finished rows are read back, missing
 released IRs are skipped."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,13 +10,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope='module')
-def table():
-    spec = importlib.util.spec_from_file_location(
-        'compression_table', REPO / 'tools/analysis/compression_table.py'
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def table(load_tool):
+    return load_tool('tools/analysis/compression_table.py')
 
 
 def test_every_variant_config_exists(table):
