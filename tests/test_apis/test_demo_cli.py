@@ -1,22 +1,15 @@
 """tools/demo.py end to end (in process, so the synthetic detector of conftest is registered)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope='module')
-def demo():
-    spec = importlib.util.spec_from_file_location('facerec_demo_tool', REPO / 'tools' / 'demo.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+def demo(load_tool):
+    return load_tool('tools/demo.py').main
 
 
 def test_enroll_recognize_evaluate(

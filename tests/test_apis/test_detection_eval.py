@@ -79,14 +79,8 @@ def test_evaluate_face_detector(tmp_path):
     assert result['detector_nme'] == pytest.approx(0.05 / 5)
 
 
-def test_eval_face_detector_tool(tmp_path, scene, capsys):
-    import importlib.util
-    from pathlib import Path
-
-    tool = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'eval_face_detector.py'
-    spec = importlib.util.spec_from_file_location('eval_face_detector_tool', tool)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_eval_face_detector_tool(tmp_path, scene, capsys, load_tool):
+    module = load_tool('tools/analysis/eval_face_detector.py')
 
     img, boxes, _ = scene([0, 1], np.random.default_rng(0))
     cv2.imwrite(str(tmp_path / 'scene.png'), img)

@@ -1,6 +1,3 @@
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -10,17 +7,12 @@ from mmengine.config import Config
 from facerec.registry import DATASETS, MODELS, OPTIM_WRAPPERS, TRANSFORMS
 from facerec.utils import register_all_modules
 
-TOOL = Path(__file__).resolve().parents[3] / 'tools' / 'analysis' / 'extract_embeddings.py'
+TOOL = 'tools/analysis/extract_embeddings.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('extract_embeddings', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_extract_then_distill_from_the_table(torch_teacher, landmark_identities, tmp_path):
+def test_extract_then_distill_from_the_table(
+    torch_teacher, landmark_identities, tmp_path, load_tool
+):
     register_all_modules()
     dataset = dict(
         type='ImageFolderIdentities',
@@ -30,7 +22,7 @@ def test_extract_then_distill_from_the_table(torch_teacher, landmark_identities,
     )
     data_config = tmp_path / 'data.py'
     Config(dict(train_dataloader=dict(dataset=dataset))).dump(str(data_config))
-    table = load_tool().extract_embeddings(
+    table = load_tool(TOOL).extract_embeddings(
         torch_teacher['config'],
         torch_teacher['checkpoint'],
         str(data_config),
@@ -96,6 +88,6 @@ def test_extract_then_distill_from_the_table(torch_teacher, landmark_identities,
     assert np.isfinite(float(torch.as_tensor(log_vars['loss_distill_mse']).detach()))
 
 
-def test_extract_needs_a_train_dataset(torch_teacher):
+def test_extract_needs_a_train_dataset(torch_teacher, load_tool):
     with pytest.raises(KeyError, match='train_dataloader'):
-        load_tool().extract_embeddings(torch_teacher['config'], torch_teacher['checkpoint'])
+        load_tool(TOOL).extract_embeddings(torch_teacher['config'], torch_teacher['checkpoint'])
