@@ -81,7 +81,8 @@ def test_config_model_trains_one_step(path, tmp_path):
     cfg = Config.fromfile(str(path))
     teacher = cfg.model.get('teacher')  # distillation configs
     if teacher is not None and 'embeddings' in teacher:  # a table of two images' embeddings
-        dim = cfg.model.student.backbone.embedding_size
+        student = cfg.model.student  # a recogniser, or a compression wrapper of one
+        dim = student.get('architecture', student).backbone.embedding_size
         table = tmp_path / 'teacher.npz'
         np.savez(table, img_path=np.array(['0.jpg', '1.jpg']), embeddings=np.ones((2, dim)))
         cfg.model.teacher.embeddings = str(table)

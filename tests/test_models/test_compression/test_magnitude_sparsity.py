@@ -152,3 +152,22 @@ def test_landnet_sparsity_and_bad_settings(landnet_fp32, landnet_arch_cfg, make_
         MagnitudeSparsity(cfg, sparsity=dict(mode='row'))
     with pytest.raises(ValueError, match='init <= target'):
         MagnitudeSparsity(cfg, sparsity=dict(init=0.6, target=0.5))
+
+
+def test_ignored_scope_keeps_depthwise_layers_dense(face_fp32, face_arch_cfg, make_batches):
+    sparsity = dict(
+        mode='local',
+        init=0.5,
+        steps=0,
+        ignored_scope=dict(patterns=[r'.*depthwise.*', r'stem\.1\..*', r'gdc\..*']),
+    )
+    model = build(face_fp32, face_arch_cfg, sparsity=sparsity)
+    model.initialize_compression(make_batches())
+    convs = {
+        f'{name}.weight': m.groups > 1
+        for name, m in face_fp32.backbone.named_modules()
+        if isinstance(m, (nn.Conv2d, nn.Linear))
+    }
+    assert any(convs.values()) and not all(convs.values())
+    masked = {name for name, _ in iter_pruning_masks(model.backbone)}
+    assert masked == {name for name, grouped in convs.items() if not grouped}
