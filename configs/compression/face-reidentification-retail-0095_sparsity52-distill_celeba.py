@@ -11,10 +11,10 @@
 # L2-normalised weights) gives 1 - cosine 0.96 at 52%. So the depthwise layers stay dense,
 # and every other convolution is masked to the same fraction (mode='local'): 55.3% of them,
 # which is 52% of all the backbone's convolution weights (before fine-tuning: 1 - cosine
-# 0.65). Masking rises 1% -> 55.3% over the first 450 iterations
-# (exponential, masks recomputed every 10), then training goes on at that level to the end
-# of the fourth epoch. The converted model's batch norms hold folded affine transforms with
-# unit statistics, so they are neither re-estimated after masking nor updated (norm_eval).
+# 0.65). Masking rises 1% -> 55.3% over the first 450 iterations (exponential, masks
+# recomputed every 10), then training goes on at that level to the end of the fourth epoch.
+# The converted model's batch norms hold folded affine transforms with unit statistics, so
+# they are neither re-estimated after masking nor updated (norm_eval).
 # Starts from the converted checkpoint (see the int8 QAT config).
 _base_ = [
     'face-reidentification-retail-0095_int8-qat-distill_celeba.py',
